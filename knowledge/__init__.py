@@ -1,0 +1,1 @@
+"""Knowledge base: loaders, chunking, embeddings and the hybrid FAISS + BM25 index."""

@@ -1,0 +1,172 @@
+"""Build or incrementally rebuild an index: only new or changed articles are re-embedded."""
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from knowledge.chunking import chunk_article
+from knowledge.embeddings import Embedder
+from knowledge.index import (
+    KnowledgeIndex,
+    Manifest,
+    current_version,
+    embed_chunks,
+    lexical_index,
+    read_chunks,
+    read_manifest,
+    write_version,
+)
+from knowledge.loaders import LoadReport, load_folder
+from knowledge.types import Article, Chunk
+
+KEEP_VERSIONS = 3
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class BuildReport:
+    version: str = ""
+    articles: int = 0
+    chunks: int = 0
+    embedded_chunks: int = 0
+    reused_chunks: int = 0
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def article_hash(article: Article) -> str:
+    payload = "\x1f".join([article.title, article.url, article.lang, article.text])
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+def _previous(root: Path, model_id: str) -> tuple[dict[str, str], dict[str, tuple[list[Chunk], np.ndarray]]]:
+    """Article hashes and per-article (chunks, vectors) of the live version, if built with the same model."""
+    name = current_version(root)
+    if name is None:
+        return {}, {}
+    folder = root / "versions" / name
+    try:
+        manifest = read_manifest(folder)
+        if manifest.model_id != model_id:
+            return {}, {}
+        chunks = read_chunks(folder)
+        vectors = np.load(folder / "vectors.npy")
+    except (OSError, ValueError, TypeError):
+        return {}, {}
+    by_article: dict[str, tuple[list[Chunk], list[int]]] = {}
+    for row, chunk in enumerate(chunks):
+        by_article.setdefault(chunk.article_id, ([], []))
+        by_article[chunk.article_id][0].append(chunk)
+        by_article[chunk.article_id][1].append(row)
+    hashes = {aid: meta.get("hash", "") for aid, meta in manifest.articles.items()}
+    return hashes, {aid: (cs, vectors[rows]) for aid, (cs, rows) in by_article.items()}
+
+
+def assemble(articles: list[Article], embedder: Embedder, reuse: dict[str, tuple[list[Chunk], np.ndarray]] | None = None,
+             progress: Progress | None = None) -> tuple[list[Chunk], np.ndarray, int]:
+    """Chunks and vectors for all articles, embedding only those not in `reuse`."""
+    reuse = reuse or {}
+    chunks: list[Chunk] = []
+    parts: list[np.ndarray | None] = []
+    fresh: list[Chunk] = []
+    for article in articles:
+        if article.id in reuse:
+            old_chunks, old_vectors = reuse[article.id]
+            chunks.extend(old_chunks)
+            parts.append(old_vectors)
+        else:
+            new = chunk_article(article)
+            chunks.extend(new)
+            fresh.extend(new)
+            parts.append(None)
+    fresh_vectors = _embed_with_progress(fresh, embedder, progress)
+    vectors, cursor = [], 0
+    for article, part in zip(articles, parts):
+        if part is None:
+            n = sum(1 for c in fresh[cursor:] if c.article_id == article.id)
+            part = fresh_vectors[cursor : cursor + n]
+            cursor += n
+        vectors.append(part)
+    matrix = np.vstack(vectors) if vectors else np.zeros((0, embedder.dim), np.float32)
+    return chunks, matrix.astype(np.float32), len(fresh)
+
+
+def _embed_with_progress(chunks: list[Chunk], embedder: Embedder, progress: Progress | None, step: int = 256) -> np.ndarray:
+    if not chunks:
+        return np.zeros((0, embedder.dim), np.float32)
+    if progress is None:
+        return embed_chunks(chunks, embedder)
+    out = []
+    for start in range(0, len(chunks), step):
+        out.append(embed_chunks(chunks[start : start + step], embedder))
+        progress(min(1.0, (start + step) / len(chunks)), f"Embedded {min(start + step, len(chunks))}/{len(chunks)} chunks")
+    return np.vstack(out)
+
+
+def build_in_memory(articles: list[Article], embedder: Embedder) -> KnowledgeIndex:
+    """An index that lives only in memory (evaluation, tests)."""
+    chunks, vectors, _ = assemble(articles, embedder)
+    manifest = _manifest(articles, chunks, embedder)
+    return KnowledgeIndex(manifest, chunks, vectors, lexical_index(chunks), embedder)
+
+
+def _manifest(articles: list[Article], chunks: list[Chunk], embedder: Embedder) -> Manifest:
+    counts: dict[str, int] = {}
+    for chunk in chunks:
+        counts[chunk.article_id] = counts.get(chunk.article_id, 0) + 1
+    meta = {
+        a.id: {"hash": article_hash(a), "title": a.title, "lang": a.lang, "url": a.url, "source": a.source,
+               "updated": a.updated, "chunks": counts.get(a.id, 0)}
+        for a in articles
+    }
+    return Manifest(model_id=embedder.model_id, dim=embedder.dim, created=datetime.now(timezone.utc).isoformat(),
+                    articles=meta, chunk_count=len(chunks))
+
+
+def build_articles(articles: list[Article], root: Path, embedder: Embedder, progress: Progress | None = None,
+                   report: BuildReport | None = None) -> BuildReport:
+    """Write a new version for `articles` beside the old one and swap it in atomically."""
+    started = time.perf_counter()
+    report = report or BuildReport()
+    old_hashes, old_parts = _previous(root, embedder.model_id)
+    new_hashes = {a.id: article_hash(a) for a in articles}
+    reuse = {aid: old_parts[aid] for aid, h in new_hashes.items() if old_hashes.get(aid) == h and aid in old_parts}
+    report.added = sorted(a for a in new_hashes if a not in old_hashes)
+    report.changed = sorted(a for a in new_hashes if a in old_hashes and a not in reuse)
+    report.removed = sorted(a for a in old_hashes if a not in new_hashes)
+    chunks, vectors, embedded = assemble(articles, embedder, reuse, progress)
+    if progress:
+        progress(1.0, "Writing the index")
+    manifest = _manifest(articles, chunks, embedder)
+    name = datetime.now(timezone.utc).strftime("v%Y%m%dT%H%M%S%fZ")
+    write_version(root, name, manifest, chunks, vectors, lexical_index(chunks))
+    prune_versions(root, keep=KEEP_VERSIONS)
+    report.version, report.articles, report.chunks = name, len(articles), len(chunks)
+    report.embedded_chunks, report.reused_chunks = embedded, len(chunks) - embedded
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def build_folder(source: Path, root: Path, embedder: Embedder, progress: Progress | None = None) -> BuildReport:
+    loaded: LoadReport = load_folder(source)
+    report = BuildReport(skipped=loaded.skipped)
+    return build_articles(loaded.articles, root, embedder, progress, report)
+
+
+def prune_versions(root: Path, keep: int) -> None:
+    """Drop old versions but the newest `keep` (the live one always stays); readers holding one keep their copy in memory."""
+    live = current_version(root)
+    folders = sorted((p for p in (root / "versions").iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
+    for folder in folders[:-keep]:
+        if folder.name != live:
+            shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,52 @@
+"""The retrieval query is built from the conversation, not only the last message."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+RECENCY_DECAY = 0.5
+AGENT_WEIGHT = 0.35
+MAX_TURNS = 6
+
+
+@dataclass
+class WeightedText:
+    text: str
+    weight: float
+
+
+@dataclass
+class RetrievalQuery:
+    """Weighted conversation turns, latest customer turn weighted highest."""
+
+    parts: list[WeightedText] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, text: str) -> "RetrievalQuery":
+        return cls([WeightedText(text, 1.0)])
+
+    @property
+    def text(self) -> str:
+        return "\n".join(p.text for p in self.parts)
+
+    def is_empty(self) -> bool:
+        return not any(p.text.strip() for p in self.parts)
+
+
+def query_from_turns(turns: list[tuple[str, str]]) -> RetrievalQuery:
+    """Turns are (role, text) in dialogue order; role is customer/user or agent. Notes are ignored.
+
+    Customer turns weigh 1, ½, ¼ … from the latest back; agent turns weigh less but carry the topic.
+    """
+    parts: list[WeightedText] = []
+    customer_age = 0
+    for role, text in reversed(turns[-MAX_TURNS * 2 :]):
+        if not text.strip() or role == "note":
+            continue
+        if role in ("customer", "user"):
+            parts.append(WeightedText(text, RECENCY_DECAY**customer_age))
+            customer_age += 1
+        else:
+            parts.append(WeightedText(text, AGENT_WEIGHT * RECENCY_DECAY ** max(customer_age - 1, 0)))
+        if len(parts) >= MAX_TURNS:
+            break
+    return RetrievalQuery(parts)
