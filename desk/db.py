@@ -1,0 +1,89 @@
+"""Where the desk store lives: URL resolution, safe URL rendering and engine creation."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+DATABASE_URL_ENV = "ASSIST_DATABASE_URL"
+DEFAULT_SQLITE_PATH = Path("var") / "assist.db"
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+_POSTGRES_ALIASES = ("postgres", "postgresql")
+
+
+class StoreError(RuntimeError):
+    """The desk store cannot be opened or used; the message never contains a password."""
+
+
+def resolve_url(url: str | URL | None = None) -> URL:
+    """Pick the store URL: the argument, else $ASSIST_DATABASE_URL, else ./var/assist.db."""
+    raw = url or os.environ.get(DATABASE_URL_ENV) or default_sqlite_url()
+    parsed = _parse(raw)
+    if parsed.drivername in _POSTGRES_ALIASES:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
+        raise StoreError(
+            f"unsupported database {parsed.get_backend_name()!r} in {safe_url(parsed)}; "
+            f"use a sqlite:/// or postgresql:// URL"
+        )
+    return parsed
+
+
+def _parse(raw: str | URL) -> URL:
+    """Parse a URL string without echoing it (it may hold a password) when it is malformed."""
+    try:
+        return make_url(raw)
+    except ArgumentError:
+        raise StoreError(
+            f"the desk store URL is not a valid database URL; check {DATABASE_URL_ENV}"
+        ) from None
+
+
+def default_sqlite_url() -> str:
+    """The SQLite file used when nothing is configured: var/assist.db in the working directory."""
+    return f"sqlite:///{Path.cwd() / DEFAULT_SQLITE_PATH}"
+
+
+def safe_url(url: str | URL) -> str:
+    """Render a URL for messages and reprs with its password masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<invalid database URL>"
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The database file of a SQLite URL, or None for in-memory and non-SQLite URLs."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
+
+
+def create_store_engine(url: URL) -> Engine:
+    """The engine for a resolved URL: WAL and a busy timeout on SQLite, pre-ping on PostgreSQL."""
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    """SQLite engine whose connections use WAL and wait for locks instead of failing at once."""
+    path = sqlite_file(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection, _connection_record) -> None:
+    """Per-connection SQLite settings: write-ahead log, busy timeout, safe-but-fast syncing."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()

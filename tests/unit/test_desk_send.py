@@ -1,0 +1,205 @@
+"""Sending a reply: the record it leaves, failures that lose nothing, and the webhook adapter."""
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from chains.schemas import Message, Ticket
+from desk.send import (
+    RecordSender, SendError, SuggestionRecord, WebhookSender, send_reply,
+)
+from desk.store import open_store
+
+SUGGESTED = "Hi Minji, your refund for order #48213 was issued today."
+
+
+@pytest.fixture
+def store(tmp_path):
+    desk_store = open_store(f"sqlite:///{tmp_path / 'desk.db'}")
+    yield desk_store
+    desk_store.dispose()
+
+
+@pytest.fixture
+def ticket() -> Ticket:
+    return Ticket(
+        id="T-1042", subject="Refund not received", channel="chat",
+        messages=[Message(role="customer", author="Minji Park", text="Where is my refund?")],
+    )
+
+
+@pytest.fixture
+def suggestion() -> SuggestionRecord:
+    return SuggestionRecord(
+        engine="offline", model="offline-grounded", suggested=SUGGESTED, tone="warm",
+        citations=["refunds#1"], flags=["abstained"], prompt_versions={"draft": "draft@3f2a1c"},
+        suggested_at=datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc), rating=1,
+    )
+
+
+class RecordingSender:
+    """Accepts every reply and remembers what it was given."""
+
+    def __init__(self):
+        self.calls = []
+
+    def send(self, ticket, text, agent):
+        self.calls.append((ticket.id, text, agent))
+
+
+class FailingSender:
+    """Refuses every reply the way a down helpdesk would."""
+
+    def send(self, ticket, text, agent):
+        raise SendError("the helpdesk answered HTTP 503")
+
+
+class AuditFailingStore:
+    """A real store whose audit log write fails."""
+
+    def __init__(self, store):
+        self._store = store
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def record_audit(self, event):
+        raise RuntimeError("disk full")
+
+
+def test_send_reply_edited_reply_is_recorded_and_audited(ticket, suggestion, store):
+    store.save_working_draft(ticket.id, "alex", "work in progress")
+    edited = SUGGESTED + " It should arrive within 3 days."
+    sender = RecordingSender()
+    outcome = send_reply(ticket, edited, "alex", suggestion, sender, store)
+    assert outcome.ok and outcome.error == ""
+    assert sender.calls == [("T-1042", edited, "alex")]
+    assert store.status(ticket.id) == "replied"
+    assert [reply.text for reply in store.sent_replies(ticket.id)] == [edited]
+    assert outcome.reply is not None and outcome.reply.text == edited
+    assert store.working_draft(ticket.id, "alex") is None
+    [event] = store.audit_events(ticket.id)
+    assert event.id == outcome.audit_id
+    assert (event.suggested, event.sent) == (SUGGESTED, edited)
+    assert 0 < event.edit_distance < 1 and 0 < event.similarity < 1
+    assert "unedited" not in event.flags
+    assert event.citations == ["refunds#1"] and event.rating == 1
+    assert event.prompt_versions == {"draft": "draft@3f2a1c"}
+
+
+def test_send_reply_unchanged_suggestion_is_flagged_unedited(ticket, suggestion, store):
+    outcome = send_reply(ticket, SUGGESTED, "alex", suggestion, RecordSender(), store)
+    [event] = store.audit_events(ticket.id)
+    assert outcome.ok
+    assert event.edit_distance == 0.0 and event.similarity == 1.0
+    assert event.flags == ["abstained", "unedited"]
+
+
+def test_send_reply_failing_sender_changes_nothing(ticket, suggestion, store):
+    store.save_working_draft(ticket.id, "alex", "my edited reply")
+    outcome = send_reply(ticket, "my edited reply", "alex", suggestion, FailingSender(), store)
+    assert not outcome.ok
+    assert "not sent" in outcome.error and "HTTP 503" in outcome.error
+    assert store.working_draft(ticket.id, "alex") == "my edited reply"
+    assert store.audit_events() == []
+    assert store.sent_replies(ticket.id) == []
+    assert store.status(ticket.id) == "open"
+
+
+@pytest.mark.parametrize("blank", ["", "   \n\t"])
+def test_send_reply_blank_text_is_rejected_before_sending(ticket, suggestion, store, blank):
+    sender = RecordingSender()
+    outcome = send_reply(ticket, blank, "alex", suggestion, sender, store)
+    assert not outcome.ok and "empty" in outcome.error
+    assert sender.calls == [] and store.audit_events() == [] and store.sent_replies(ticket.id) == []
+
+
+def test_send_reply_audit_failure_keeps_the_sent_reply(ticket, suggestion, store):
+    outcome = send_reply(ticket, "Sent anyway.", "alex", suggestion, RecordSender(),
+                         AuditFailingStore(store))
+    assert outcome.ok and outcome.audit_id is None
+    assert "audit" in outcome.error
+    assert [reply.text for reply in store.sent_replies(ticket.id)] == ["Sent anyway."]
+    assert store.status(ticket.id) == "replied"
+
+
+class WebhookHandler(BaseHTTPRequestHandler):
+    """Answers with the server's `status` and remembers each request."""
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.requests.append((dict(self.headers), json.loads(body)))
+        self.send_response(self.server.status)
+        if 300 <= self.server.status < 400:
+            self.send_header("Location", "/somewhere-else")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def webhook():
+    server = HTTPServer(("127.0.0.1", 0), WebhookHandler)
+    server.status, server.requests = 200, []
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def webhook_url(server, credentials="") -> str:
+    host, port = server.server_address
+    return f"http://{credentials}{host}:{port}/hooks/reply"
+
+
+def test_webhook_sender_posts_reply_as_json(webhook, ticket):
+    WebhookSender(webhook_url(webhook)).send(ticket, "Hello 민지", "alex")
+    [(headers, body)] = webhook.requests
+    assert body == {"ticket_id": "T-1042", "agent": "alex", "text": "Hello 민지", "channel": "chat"}
+    assert headers["Content-Type"].startswith("application/json")
+
+
+def test_webhook_sender_server_error_raises_send_error(webhook, ticket):
+    webhook.status = 500
+    with pytest.raises(SendError, match="HTTP 500"):
+        WebhookSender(webhook_url(webhook)).send(ticket, "Hello", "alex")
+
+
+def test_webhook_sender_redirect_is_a_failed_send(webhook, ticket):
+    webhook.status = 302
+    with pytest.raises(SendError, match="HTTP 302"):
+        WebhookSender(webhook_url(webhook)).send(ticket, "Hello", "alex")
+    assert len(webhook.requests) == 1
+
+
+def test_webhook_sender_uses_url_credentials_but_never_shows_them(webhook, ticket):
+    webhook.status = 502
+    sender = WebhookSender(webhook_url(webhook, credentials="desk:hunter2@"))
+    with pytest.raises(SendError) as caught:
+        sender.send(ticket, "Hello", "alex")
+    [(headers, _)] = webhook.requests
+    assert headers["Authorization"].startswith("Basic ")
+    assert "hunter2" not in str(caught.value) and "hunter2" not in repr(sender)
+
+
+def test_webhook_sender_unreachable_host_raises_send_error(webhook, ticket):
+    url = webhook_url(webhook)
+    webhook.shutdown()
+    webhook.server_close()
+    with pytest.raises(SendError, match="could not be reached"):
+        WebhookSender(url, timeout=2).send(ticket, "Hello", "alex")
+
+
+def test_webhook_sender_rejects_non_http_urls():
+    with pytest.raises(ValueError, match="http"):
+        WebhookSender("file:///etc/passwd")
+
+
+def test_record_sender_accepts_every_reply(ticket):
+    assert RecordSender().send(ticket, "Hello", "alex") is None
