@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-from knowledge.chunking import chunk_article
+from knowledge.chunking import CHUNKER_VERSION, chunk_article
 from knowledge.embeddings import Embedder
 from knowledge.index import (
     KnowledgeIndex,
@@ -45,7 +45,7 @@ class BuildReport:
 
 
 def article_hash(article: Article) -> str:
-    payload = "\x1f".join([article.title, article.url, article.lang, article.text])
+    payload = "\x1f".join([CHUNKER_VERSION, article.title, article.url, article.lang, article.text])
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 

@@ -10,6 +10,7 @@ from knowledge.types import Article, Chunk
 INLINE_MARKUP = re.compile(r"\*\*|__|`")
 LINK = re.compile(r"\[([^\]]+)\]\((?:[^)]+)\)")
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+CHUNKER_VERSION = "2"  # bump when chunk boundaries or chunk text change: stored vectors are then re-embedded
 DEFAULT_MAX_WORDS = 120
 DEFAULT_OVERLAP = 1
 
@@ -44,6 +45,29 @@ def split_sections(text: str) -> list[Section]:
     return sections
 
 
+TABLE_ROW = re.compile(r"^\s*\|(.+)\|\s*$")
+TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]+\|?\s*$")
+
+
+def flatten_tables(text: str) -> str:
+    """Markdown tables become one sentence per row ("Option: Standard; Cost: ₩3,000.") so rows survive chunking."""
+    out: list[str] = []
+    header: list[str] | None = None
+    for line in text.splitlines():
+        row = TABLE_ROW.match(line)
+        if not row:
+            header = None
+            out.append(line)
+            continue
+        cells = [c.strip() for c in row.group(1).split("|")]
+        if header is None:
+            header = cells
+        elif not TABLE_RULE.match(line):
+            pairs = [f"{h}: {c}" for h, c in zip(header, cells) if c]
+            out.append("- " + "; ".join(pairs) + ".")
+    return "\n".join(out)
+
+
 def _words(text: str) -> int:
     return len(text.split())
 
@@ -73,7 +97,7 @@ def chunk_article(article: Article, max_words: int = DEFAULT_MAX_WORDS, overlap:
     chunks: list[Chunk] = []
     for section in split_sections(article.text):
         path = [p for p in section.path if p.strip().lower() != article.title.strip().lower()]
-        body = LINK.sub(r"\1", INLINE_MARKUP.sub("", section.body))
+        body = flatten_tables(LINK.sub(r"\1", INLINE_MARKUP.sub("", section.body)))
         for window in pack_sentences(split_sentences(body), max_words, overlap):
             chunks.append(
                 Chunk(
@@ -81,7 +105,7 @@ def chunk_article(article: Article, max_words: int = DEFAULT_MAX_WORDS, overlap:
                     article_id=article.id,
                     title=article.title,
                     url=article.url,
-                    text=" ".join(window),
+                    text="\n".join(window),
                     lang=article.lang,
                     section=" > ".join(path),
                 )

@@ -17,11 +17,13 @@ from knowledge.chunking import chunk_search_text
 from knowledge.embeddings import Embedder
 from knowledge.lexical import BM25Index
 from knowledge.query import RetrievalQuery
-from knowledge.text import lexical_tokens_batch
+from knowledge.text import detect_language, lexical_tokens_batch
 from knowledge.types import Chunk, Hit
 
 FORMAT_VERSION = 1
 RRF_K = 60
+# MiniLM is English-only: Korean text becomes unknown word pieces, so Korean queries lean on BM25 (Kiwi).
+DENSE_WEIGHT = {"en": 1.0, "ko": 0.1}
 CANDIDATES = 50
 
 
@@ -118,9 +120,10 @@ class KnowledgeIndex:
             return []
         dense_rows, dense = self.dense_scores(query) if mode in ("hybrid", "dense") else (np.zeros(0, np.int64), None)
         lex_rows, lex = self.lexical_scores(query) if mode in ("hybrid", "lexical") else (np.zeros(0, np.int64), None)
-        return self._fuse(dense_rows, dense, lex_rows, lex)[:k]
+        dense_weight = DENSE_WEIGHT.get(detect_language(query.text), 1.0)
+        return self._fuse(dense_rows, dense, lex_rows, lex, dense_weight)[:k]
 
-    def _fuse(self, dense_rows, dense, lex_rows, lex) -> list[Hit]:
+    def _fuse(self, dense_rows, dense, lex_rows, lex, dense_weight: float = 1.0) -> list[Hit]:
         entries: dict[int, dict] = {}
         for rank, (row, score) in enumerate(zip(dense_rows, dense if dense is not None else [])):
             entries.setdefault(int(row), {})["dense"] = (rank + 1, float(score))
@@ -128,8 +131,8 @@ class KnowledgeIndex:
             entries.setdefault(int(row), {})["lexical"] = (rank + 1, float(score))
         hits = []
         for row, parts in entries.items():
-            fused = sum(1.0 / (RRF_K + rank) for rank, _ in parts.values())
             d, l = parts.get("dense"), parts.get("lexical")
+            fused = (dense_weight / (RRF_K + d[0]) if d else 0.0) + (1.0 / (RRF_K + l[0]) if l else 0.0)
             hits.append(
                 Hit(
                     chunk=self.chunks[row], score=fused,

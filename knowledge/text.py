@@ -25,6 +25,10 @@ STOPWORDS = frozenset(
 )
 
 
+# Frequent Korean stems and bound nouns that carry no topic ("하다", "되다", "것", "수" ...).
+KOREAN_STOP = frozenset("하 되 있 없 않 것 수 등 때 좀 그 이 저 나 너 거 게 더 잘 안 못 주 보 드리 알 같 어떻 어떡하 혹시 제 저희".split())
+
+
 def detect_language(text: str) -> str:
     """'ko' when Hangul outweighs Latin letters, else 'en'."""
     hangul = len(HANGUL.findall(text))
@@ -95,6 +99,8 @@ def korean_tokens_batch(texts: list[str]) -> list[list[str]]:
         for tok in tokens:
             if tok.tag.startswith(KIWI_KEEP) or tok.tag in KIWI_KEEP:
                 form = tok.form.lower()
+                if form in KOREAN_STOP:
+                    continue
                 if tok.tag == "SL":
                     if form in STOPWORDS:
                         continue

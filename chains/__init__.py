@@ -1,0 +1,1 @@
+"""Assist tasks (redact, triage, summarize, draft), the two drafting engines and the pipeline."""

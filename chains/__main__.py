@@ -1,0 +1,61 @@
+"""`python -m chains assist TICKET.json [--json]` prints the AssistResult for a ticket (a stable public interface)."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from chains.settings import MissingSecretError, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m chains", description="Agent-assist pipeline")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("assist", help="run assist() on a ticket JSON file")
+    run.add_argument("ticket", type=Path)
+    run.add_argument("--json", action="store_true", help="print the AssistResult as JSON")
+    run.add_argument("--index", type=Path, default=None, help="index folder (default: ASSIST_INDEX_DIR or var/index)")
+    run.add_argument("--llm", default=None, help="override ASSIST_LLM (offline, openai:<model>, azure:<deployment>)")
+    return parser
+
+
+def render_text(result) -> str:
+    lines = [f"Ticket {result.ticket_id} — engine: {result.engine} ({result.model})"]
+    if result.triage:
+        t = result.triage
+        lines.append(f"Triage: intent={t.intent} ({t.intent_confidence:.2f}) sentiment={t.sentiment} priority={t.priority} "
+                     f"language={t.language}{' INJECTION SUSPECTED' if t.injection_suspected else ''}")
+    if result.summary:
+        lines += ["Summary:", f"  issue: {result.summary.issue}", f"  done so far: {result.summary.done_so_far}",
+                  f"  next steps: {result.summary.next_steps}"]
+    lines.append("Knowledge base:" if result.answerable else "Knowledge base (weak matches — the KB does not answer this):")
+    for n, hit in enumerate(result.hits, start=1):
+        lines.append(f"  [{n}] {hit.chunk.title} ({hit.chunk.article_id}) score={hit.score:.4f}")
+    for draft in result.drafts:
+        lines += ["", f"--- {draft.tone} draft{' (abstained: ' + draft.reason + ')' if draft.abstained else ''} ---", draft.text]
+    for notice in result.notices:
+        lines.append(f"! {notice}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from chains.pipeline import assist
+    from chains.runtime import build_deps
+    from desk.tickets import TicketFormatError, load_ticket
+    from knowledge.embeddings import EmbeddingError
+    from knowledge.index import IndexError_
+
+    settings = load_settings({"ASSIST_INDEX_DIR": str(args.index) if args.index else None})
+    try:
+        ticket = load_ticket(args.ticket)
+        result = assist(ticket, build_deps(settings, llm=args.llm))
+    except (TicketFormatError, IndexError_, EmbeddingError, MissingSecretError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(result.model_dump_json(indent=1) if args.json else render_text(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

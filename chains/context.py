@@ -1,0 +1,36 @@
+"""What every assist task receives: the redacted ticket, the retrieved passages and the settings that shape output."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from chains.schemas import Ticket
+from knowledge.types import Hit
+
+
+@dataclass
+class TaskContext:
+    ticket: Ticket                      # already redacted
+    hits: list[Hit] = field(default_factory=list)
+    answerable: bool = True
+    gate_reason: str = ""
+    language: str = "en"               # the customer's language
+    ui_language: str = "en"            # the agent's interface language
+    agent_name: str = "Support team"
+    shop_name: str = "Maru Market"
+    intents: list[str] = field(default_factory=list)
+
+    def conversation_json(self) -> str:
+        """Public messages only: internal notes never leave for a provider."""
+        rows = [{"role": m.role, "author": m.author, "text": m.text} for m in self.ticket.public_messages()]
+        return json.dumps(rows, ensure_ascii=False, indent=1)
+
+    def passages(self) -> list[dict]:
+        return [{"n": i, "id": h.chunk.id, "title": h.chunk.title, "section": h.chunk.section,
+                 "lang": h.chunk.lang, "text": h.chunk.text} for i, h in enumerate(self.hits, start=1)]
+
+    def passages_json(self) -> str:
+        return json.dumps(self.passages(), ensure_ascii=False, indent=1)
+
+    def task_json(self, kind: str, **extra) -> str:
+        return json.dumps({"kind": kind, "subject": self.ticket.subject, **extra}, ensure_ascii=False)

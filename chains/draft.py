@@ -1,0 +1,81 @@
+"""Draft task: a reply in the customer's language whose factual sentences cite retrieved passages as [n]."""
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+
+from chains.context import TaskContext
+from chains.prompts import load_prompt
+from chains.schemas import Citation, Draft
+from knowledge.text import split_sentences
+
+PROMPT = "draft"
+TONES = ("concise", "detailed", "warm")
+MARKER = re.compile(r"\s?\[(\d{1,2})\]")
+CLAIM = re.compile(
+    r"\d|[$€£₩]|\b(within|days?|hours?|weeks?|fee|free|refund\w*|return\w*|policy|must|cannot|can't|will be|"
+    r"charge\w*|cost\w*|deliver\w*|ship\w*|warranty|eligible|required?)\b|(일 이내|영업일|수수료|무료|환불|반품|배송|보증|가능합니다|불가)",
+    re.I,
+)
+
+
+def draft_messages(ctx: TaskContext, tone: str) -> list[BaseMessage]:
+    task = ctx.task_json(
+        "draft", tone=tone, language=ctx.language, customer_name=ctx.ticket.customer.name,
+        agent_name=ctx.agent_name, shop_name=ctx.shop_name, answerable=ctx.answerable,
+    )
+    return load_prompt(PROMPT).render(task=task, passages=ctx.passages_json(), conversation=ctx.conversation_json(),
+                                      shop_name=ctx.shop_name)
+
+
+def draft_sentences(text: str) -> list[str]:
+    """The sentence segmentation that citation indexes refer to."""
+    return [s for line in text.splitlines() if line.strip() for s in split_sentences(line)]
+
+
+def parse_draft(text: str, ctx: TaskContext, tone: str) -> Draft:
+    """Resolve [n] markers to chunk ids, drop markers that point nowhere, and list uncited factual sentences."""
+    chunk_ids = [h.chunk.id for h in ctx.hits]
+    citations: list[Citation] = []
+    unsupported: list[int] = []
+    cleaned_lines = []
+    index = 0
+    for line in text.splitlines():
+        kept = []
+        for sentence in split_sentences(line) if line.strip() else []:
+            markers = [int(n) for n in MARKER.findall(sentence)]
+            valid = [n for n in markers if 1 <= n <= len(chunk_ids)]
+            if len(valid) != len(markers):
+                sentence = MARKER.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= len(chunk_ids) else "", sentence)
+            citations.extend(Citation(sentence_index=index, chunk_id=chunk_ids[n - 1], marker=n) for n in dict.fromkeys(valid))
+            if not valid and CLAIM.search(MARKER.sub("", sentence)) and not _framing(sentence):
+                unsupported.append(index)
+            kept.append(sentence)
+            index += 1
+        cleaned_lines.append(" ".join(kept) if kept else line)
+    abstained = not ctx.answerable or not citations
+    reason = ctx.gate_reason if not ctx.answerable else ("The draft cites no knowledge-base passage." if not citations else "")
+    return Draft(text="\n".join(cleaned_lines).strip(), tone=tone, citations=citations,
+                 unsupported_sentences=unsupported, abstained=abstained, reason=reason)
+
+
+FRAMING = re.compile(r"^(hi|hello|dear|best regards|kind regards|regards|thanks|thank you|if anything|if you have|"
+                     r"안녕하세요|감사합니다|더 궁금하신)", re.I)
+
+
+def _framing(sentence: str) -> bool:
+    return bool(FRAMING.match(sentence.strip("- ")))
+
+
+def run_draft(model: BaseChatModel, ctx: TaskContext, tone: str, config: dict | None = None) -> Draft:
+    message = model.invoke(draft_messages(ctx, tone), config=config)
+    return parse_draft(str(message.content), ctx, tone)
+
+
+def stream_draft(model: BaseChatModel, ctx: TaskContext, tone: str, config: dict | None = None) -> Iterator[str]:
+    for chunk in model.stream(draft_messages(ctx, tone), config=config):
+        if chunk.content:
+            yield str(chunk.content)

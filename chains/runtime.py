@@ -1,0 +1,48 @@
+"""Wires the real dependencies of `assist()` from settings: index, embedders, intent model, chat models."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from chains.intent import IntentClassifier, load_examples
+from chains.models import load_chat_model
+from chains.offline import OfflineChatModel
+from chains.pipeline import AssistDeps, ResultCache
+from chains.settings import Settings
+from knowledge.embeddings import load_embedder
+from knowledge.index import KnowledgeIndex, load_index
+from knowledge.paths import default_index_dir
+
+INTENT_EMBEDDINGS = "onnx-fp32"  # short texts: the fp32 model is cheap here and classifies better than int8
+
+
+@lru_cache(maxsize=2)
+def load_intent_classifier(embeddings: str = INTENT_EMBEDDINGS) -> IntentClassifier:
+    texts, labels = load_examples()
+    return IntentClassifier(load_embedder(embeddings)).fit(texts, labels)
+
+
+def offline_engine() -> OfflineChatModel:
+    return OfflineChatModel(intent_classifier=load_intent_classifier())
+
+
+def index_dir(settings: Settings) -> Path:
+    return Path(settings.index_dir) if settings.index_dir else default_index_dir()
+
+
+def open_index(settings: Settings) -> KnowledgeIndex:
+    return load_index(index_dir(settings), load_embedder())
+
+
+def build_deps(settings: Settings, index: KnowledgeIndex | None = None, cache: ResultCache | None = None,
+               llm: str | None = None) -> AssistDeps:
+    offline = offline_engine()
+    spec = llm or settings.llm
+    model = offline if spec == "offline" else load_chat_model(spec, settings)
+    classifier = load_intent_classifier()
+    return AssistDeps(
+        model=model, index=index if index is not None else open_index(settings), offline=offline,
+        agent_name=settings.agent_name, shop_name=settings.shop_name, ui_language=settings.ui_language,
+        intents=sorted(set(classifier.labels)), cache=cache,
+        price_input_per_1k=settings.price_input_per_1k, price_output_per_1k=settings.price_output_per_1k,
+    )

@@ -1,0 +1,20 @@
+"""Summary task: issue, what has been done, next step and entities, as a `Summary` schema."""
+from __future__ import annotations
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+
+from chains.context import TaskContext
+from chains.prompts import load_prompt
+from chains.schemas import Summary
+
+PROMPT = "summarize"
+
+
+def summary_messages(ctx: TaskContext) -> list[BaseMessage]:
+    task = ctx.task_json("summarize", ui_language=ctx.ui_language)
+    return load_prompt(PROMPT).render(task=task, conversation=ctx.conversation_json(), shop_name=ctx.shop_name)
+
+
+def run_summary(model: BaseChatModel, ctx: TaskContext, config: dict | None = None) -> Summary:
+    return model.with_structured_output(Summary).invoke(summary_messages(ctx), config=config)
