@@ -54,6 +54,7 @@ class AssistDeps:
     cache: ResultCache | None = None
     price_input_per_1k: float = 0.0
     price_output_per_1k: float = 0.0
+    counters: dict[str, int] = field(default_factory=lambda: {"assist_computed": 0, "cache_hits": 0, "model_calls": 0})
 
 
 def ticket_hash(ticket: Ticket) -> str:
@@ -70,6 +71,7 @@ def cache_key(ticket: Ticket, deps: AssistDeps) -> str:
 def assist(ticket: Ticket, deps: AssistDeps) -> AssistResult:
     key = cache_key(ticket, deps)
     if deps.cache is not None and (cached := deps.cache.get(key)):
+        deps.counters["cache_hits"] += 1
         return AssistResult.model_validate_json(cached)
     result = _assist_uncached(ticket, deps)
     if deps.cache is not None:
@@ -78,6 +80,7 @@ def assist(ticket: Ticket, deps: AssistDeps) -> AssistResult:
 
 
 def _assist_uncached(ticket: Ticket, deps: AssistDeps) -> AssistResult:
+    deps.counters["assist_computed"] += 1
     timings: dict[str, float] = {}
     notices: list[str] = []
     model = deps.model
@@ -94,7 +97,7 @@ def _assist_uncached(ticket: Ticket, deps: AssistDeps) -> AssistResult:
     timings["retrieve"] = time.perf_counter() - started
 
     usage = UsageMetadataCallbackHandler()
-    runner = _TaskRunner(model, deps.offline, notices, {"callbacks": [usage]})
+    runner = _TaskRunner(model, deps.offline, notices, {"callbacks": [usage]}, deps.counters)
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=2 + len(deps.tones)) as pool:
         triage_f = pool.submit(runner.run, "triage", lambda m: triage_task.run_triage(m, ctx, runner.config(m)))
@@ -130,8 +133,10 @@ def retrieve_context(redacted: Ticket, deps: AssistDeps) -> TaskContext:
 class _TaskRunner:
     """Runs a task on the configured model and falls back to the offline engine when that fails."""
 
-    def __init__(self, model: BaseChatModel, offline: OfflineChatModel, notices: list[str], llm_config: dict) -> None:
+    def __init__(self, model: BaseChatModel, offline: OfflineChatModel, notices: list[str], llm_config: dict,
+                 counters: dict[str, int]) -> None:
         self.model, self.offline, self.notices, self._llm_config = model, offline, notices, llm_config
+        self.counters = counters
         self.fell_back = False
 
     def config(self, model: BaseChatModel) -> dict | None:
@@ -146,6 +151,7 @@ class _TaskRunner:
         return self.model
 
     def run(self, name: str, task: Callable[[BaseChatModel], T]) -> T | None:
+        self.counters["model_calls"] += 1
         try:
             return task(self.model)
         except Exception as exc:
@@ -154,6 +160,7 @@ class _TaskRunner:
                 return None
             self.notices.append(f"The provider failed on the {name} ({_describe(exc)}); showing the offline engine's result.")
             self.fell_back = True
+            self.counters["model_calls"] += 1
             try:
                 return task(self.offline)
             except Exception as offline_exc:

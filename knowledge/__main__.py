@@ -27,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--index", type=Path, default=None)
     search.add_argument("--embeddings", default="")
     search.add_argument("--json", action="store_true")
+    sub.add_parser("prepare-models", help="export the bundled MiniLM to ONNX (fp32 and int8) once, offline")
     stats = sub.add_parser("stats", help="describe the live index")
     stats.add_argument("--index", type=Path, default=None)
     stats.add_argument("--json", action="store_true")
@@ -96,10 +97,19 @@ def run_stats(args) -> int:
     return 0
 
 
+def run_prepare_models(args) -> int:
+    from knowledge.embeddings import ensure_onnx_model
+
+    for quantized in (False, True):
+        print(f"ready: {ensure_onnx_model(quantized)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    commands = {"build": run_build, "search": run_search, "stats": run_stats, "prepare-models": run_prepare_models}
     try:
-        return {"build": run_build, "search": run_search, "stats": run_stats}[args.command](args)
+        return commands[args.command](args)
     except (IndexError_, EmbeddingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

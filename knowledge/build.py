@@ -158,9 +158,25 @@ def build_articles(articles: list[Article], root: Path, embedder: Embedder, prog
 
 
 def build_folder(source: Path, root: Path, embedder: Embedder, progress: Progress | None = None) -> BuildReport:
-    loaded: LoadReport = load_folder(source)
-    report = BuildReport(skipped=loaded.skipped)
-    return build_articles(loaded.articles, root, embedder, progress, report)
+    return build_sources([source], root, embedder, progress)
+
+
+def build_sources(sources: list[Path], root: Path, embedder: Embedder, progress: Progress | None = None) -> BuildReport:
+    """Ingest several folders or files into one index; an id seen twice is skipped the second time."""
+    articles, skipped, seen = [], [], set()
+    for source in sources:
+        if not source.exists():
+            skipped.append((str(source), "folder does not exist"))
+            continue
+        loaded: LoadReport = load_folder(source)
+        skipped.extend(loaded.skipped)
+        for article in loaded.articles:
+            if article.id in seen:
+                skipped.append((article.source, f"duplicate article id {article.id!r}"))
+                continue
+            seen.add(article.id)
+            articles.append(article)
+    return build_articles(articles, root, embedder, progress, BuildReport(skipped=skipped))
 
 
 def prune_versions(root: Path, keep: int) -> None:

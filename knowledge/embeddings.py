@@ -46,7 +46,8 @@ def bundled_model_path() -> Path:
 
 
 def model_cache_dir() -> Path:
-    return Path(os.environ.get("ASSIST_MODEL_CACHE", Path.cwd() / "var" / "models"))
+    """Exported ONNX files live beside the code (not the working directory), so every process finds them."""
+    return Path(os.environ.get("ASSIST_MODEL_CACHE", Path(__file__).resolve().parents[1] / "var" / "models"))
 
 
 class SentenceTransformerEmbedder:

@@ -1,0 +1,63 @@
+# Two commands do everything: `make run` (app on demo data, no key needed) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export PYTHONPATH := $(CURDIR)
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+ADDRESS ?= 127.0.0.1
+PORT ?= 8501
+
+.PHONY: install run index test test-unit test-ui test-integration browser-deps eval bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.txt | $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
+	$(BIN)/python -m knowledge prepare-models
+	touch $(STAMP)
+
+install: $(STAMP)
+
+var/index/CURRENT: | $(STAMP)
+	$(BIN)/python -m knowledge build
+
+index: install
+	$(BIN)/python -m knowledge build
+
+run: install var/index/CURRENT
+	$(BIN)/streamlit run assist_ui/app.py --server.headless true --server.address $(ADDRESS) --server.port $(PORT) \
+		--browser.gatherUsageStats false --server.fileWatcherType none
+
+browser-deps:
+	@if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi nanum; then :; \
+	elif [ "$$(id -u)" = "0" ]; then \
+		echo "Installing chromium and fonts-nanum for the browser tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum >/dev/null) \
+		|| echo "warning: could not install chromium; browser tests will skip (or fail under CI=true)"; \
+	else echo "note: chromium/fonts-nanum missing and not root: browser tests will skip (or fail under CI=true)"; fi
+
+test: install browser-deps
+	$(BIN)/python -m pytest tests -q -ra
+
+test-unit: install
+	$(BIN)/python -m pytest tests/unit -q
+
+test-ui: install
+	$(BIN)/python -m pytest tests/ui -q
+
+test-integration: install browser-deps
+	$(BIN)/python -m pytest tests/integration -q -ra
+
+eval: install
+	mkdir -p reports
+	$(BIN)/python -m evals --data-dir ../shared/data --json reports/eval.json --markdown reports/eval.md
+
+bench: install
+	mkdir -p reports
+	$(BIN)/python -m evals.bench --json reports/bench.json
+
+clean:
+	rm -rf var/index var/eval_cache .pytest_cache

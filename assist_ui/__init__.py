@@ -1,0 +1,1 @@
+"""Streamlit sidebar for support agents: workspace, audit and knowledge pages."""

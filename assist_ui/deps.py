@@ -1,0 +1,98 @@
+"""Cached factories for everything the pages use. Nothing is built at import time."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from chains.pipeline import AssistDeps
+from chains.runtime import build_deps, index_dir
+from chains.settings import Settings, load_settings
+from desk.send import RecordSender, Sender, WebhookSender
+from desk.store import DeskStore, open_store
+from desk.tickets import demo_tickets_dir, load_tickets
+from knowledge.embeddings import load_embedder
+from knowledge.index import KnowledgeIndex, current_version, load_index
+
+SECRET_KEYS = ("ASSIST_LLM", "OPENAI_API_KEY", "OPENAI_BASE_URL", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT",
+               "OPENAI_API_VERSION", "ASSIST_DATABASE_URL", "ASSIST_INDEX_DIR", "ASSIST_AGENT_NAME", "ASSIST_SEND_WEBHOOK_URL")
+
+
+def _secrets() -> dict:
+    """Values from st.secrets when a secrets file exists (it wins over the environment)."""
+    try:
+        return {k: str(st.secrets[k]) for k in SECRET_KEYS if k in st.secrets}
+    except Exception:  # no secrets.toml: Streamlit raises instead of returning empty
+        return {}
+
+
+@st.cache_resource(show_spinner=False)
+def get_settings() -> Settings:
+    return load_settings(_secrets())
+
+
+@st.cache_resource(show_spinner=False)
+def get_store() -> DeskStore:
+    settings = get_settings()
+    return open_store(settings.database_url.get_secret_value() if settings.database_url else None)
+
+
+@st.cache_resource(show_spinner=False)
+def get_sender() -> Sender:
+    settings = get_settings()
+    if settings.send_webhook_url:
+        return WebhookSender(settings.send_webhook_url.get_secret_value())
+    return RecordSender()
+
+
+def index_root() -> Path:
+    return index_dir(get_settings())
+
+
+def live_index_version() -> str | None:
+    return current_version(index_root())
+
+
+@st.cache_resource(show_spinner="Loading the knowledge index…", max_entries=2)
+def _index_for_version(version: str) -> KnowledgeIndex:
+    return load_index(index_root(), load_embedder())
+
+
+def get_index() -> KnowledgeIndex:
+    """The live index; a rebuild that swapped CURRENT is picked up on the next rerun without a restart."""
+    return _index_for_version(live_index_version() or "")
+
+
+class StoreCache:
+    """Assist results cached in the shared store, so reruns and other replicas never pay twice."""
+
+    def __init__(self, store: DeskStore) -> None:
+        self.store = store
+
+    def get(self, key: str) -> str | None:
+        return self.store.cache_get(key)
+
+    def put(self, key: str, payload: str) -> None:
+        self.store.cache_put(key, payload)
+
+
+@st.cache_resource(show_spinner="Preparing the assistant…", max_entries=4)
+def _deps_for_version(version: str) -> AssistDeps:
+    return build_deps(get_settings(), index=get_index(), cache=StoreCache(get_store()))
+
+
+def get_deps() -> AssistDeps:
+    return _deps_for_version(live_index_version() or "")
+
+
+def tickets_dir() -> Path:
+    return Path(st.session_state.get("tickets_dir") or demo_tickets_dir())
+
+
+@st.cache_data(show_spinner=False)
+def _load_tickets(folder: str) -> list:
+    return load_tickets(folder)
+
+
+def get_tickets() -> list:
+    return _load_tickets(str(tickets_dir()))

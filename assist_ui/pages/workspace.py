@@ -1,0 +1,195 @@
+"""Agent workspace: the ticket queue, the thread with the reply box, and the assist panel beside it."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import streamlit as st
+
+from assist_ui import deps, render, state
+from chains.pipeline import assist, cache_key
+from chains.offline import OfflineChatModel
+from chains.schemas import AssistResult, Ticket
+from desk.schemas import SuggestionRecord
+from desk.send import send_reply
+from desk.tickets import TicketFormatError, thread
+from knowledge.index import IndexError_
+
+STATUS_ICON = {"open": "🟢", "replied": "✅"}
+
+
+def queue_label(ticket: Ticket, status: str, priority: str) -> str:
+    age = _age(ticket)
+    return f"{STATUS_ICON.get(status, '•')} {ticket.id} · {ticket.subject[:38]} · {priority} · {ticket.language or _lang(ticket)} · {age}"
+
+
+def _lang(ticket: Ticket) -> str:
+    from knowledge.text import detect_language
+
+    return detect_language(" ".join(m.text for m in ticket.customer_messages()))
+
+
+def _age(ticket: Ticket) -> str:
+    last = max((m.at for m in ticket.messages if m.at), default=None)
+    if last is None:
+        return "—"
+    hours = (datetime.now(timezone.utc) - last).total_seconds() / 3600
+    return f"{hours:.0f}h" if hours < 48 else f"{hours / 24:.0f}d"
+
+
+@st.cache_data(show_spinner=False)
+def queue_priority(ticket_json: str) -> str:
+    """Priority for the queue from the offline triage: cheap, local and never sent anywhere."""
+    from chains.context import TaskContext
+    from chains.redact import redact_ticket
+    from chains.runtime import offline_engine
+    from chains.triage import run_triage
+
+    redacted, _ = redact_ticket(Ticket.model_validate_json(ticket_json))
+    return run_triage(offline_engine(), TaskContext(ticket=redacted)).priority
+
+
+def render_queue(tickets: list[Ticket]) -> Ticket | None:
+    store = deps.get_store()
+    statuses = store.statuses()
+    with st.sidebar:
+        st.subheader("Queue")
+        show = st.segmented_control("Show", ["open", "replied", "all"], default="open", key="queue_filter")
+        visible = [t for t in tickets if show in (None, "all") or statuses.get(t.id, "open") == show]
+        if not visible:
+            st.caption("No tickets here.")
+            return None
+        labels = {t.id: queue_label(t, statuses.get(t.id, "open"), queue_priority(t.model_dump_json())) for t in visible}
+        ids = list(labels)
+        current = state.selected_ticket_id()
+        index = ids.index(current) if current in ids else 0
+        chosen = st.radio("Tickets", ids, index=index, format_func=labels.get, key="queue_radio", label_visibility="collapsed")
+        state.select_ticket(chosen)
+        return next(t for t in visible if t.id == chosen)
+
+
+def compute_assist(ticket: Ticket) -> AssistResult:
+    """The assist result for this ticket content: session memo, then the shared store cache, then compute."""
+    deps_ = deps.get_deps()
+    key = cache_key(ticket, deps_)
+    cached = state.assist_result(key)
+    if cached is None:
+        with st.spinner("Reading the ticket and the knowledge base…"):
+            cached = assist(ticket, deps_)
+        state.remember_assist_result(key, cached)
+    return cached
+
+
+def _save_reply(ticket_id: str, agent: str) -> None:
+    text = st.session_state.get(state.reply_widget_key(ticket_id), "")
+    state.set_reply_text(ticket_id, text)
+    deps.get_store().save_working_draft(ticket_id, agent, text)
+
+
+def _use_draft(ticket_id: str, agent: str, result: AssistResult, tone: str) -> None:
+    draft = next(d for d in result.drafts if d.tone == tone)
+    state.set_reply_text(ticket_id, draft.text)
+    state.set_chosen_draft(ticket_id, {
+        "tone": draft.tone, "text": draft.text, "citations": [c.chunk_id for c in draft.citations],
+        "flags": (["abstained"] if draft.abstained else []) + (["unsupported_sentences"] if draft.unsupported_sentences else []),
+        "at": datetime.now(timezone.utc).isoformat(),
+    })
+    deps.get_store().save_working_draft(ticket_id, agent, draft.text)
+
+
+def render_reply_box(ticket: Ticket, agent: str, result: AssistResult | None) -> None:
+    key = state.reply_widget_key(ticket.id)
+    if key not in st.session_state:
+        saved = state.reply_text(ticket.id)
+        if saved is None:
+            saved = deps.get_store().working_draft(ticket.id, agent) or ""
+        state.set_reply_text(ticket.id, saved)
+    st.text_area("Your reply", key=key, height=260, on_change=_save_reply, args=(ticket.id, agent),
+                 placeholder="Write a reply, or pick a suggested draft and edit it here.")
+    chosen = state.chosen_draft(ticket.id)
+    rating = st.feedback("thumbs", key=f"rating::{ticket.id}") if chosen else None
+    if st.button("Send reply", type="primary", key=f"send::{ticket.id}"):
+        _send(ticket, agent, result, chosen, rating)
+
+
+def _suggestion(result: AssistResult | None, chosen: dict | None, rating: int | None) -> SuggestionRecord:
+    flags = list(chosen["flags"]) if chosen else ["written_without_suggestion"]
+    if result and result.triage and result.triage.injection_suspected:
+        flags.append("injection_suspected")
+    return SuggestionRecord(
+        engine=result.engine if result else "offline", model=result.model if result else "",
+        suggested=chosen["text"] if chosen else "", tone=chosen["tone"] if chosen else "",
+        citations=chosen["citations"] if chosen else [], flags=flags,
+        prompt_versions=result.prompt_versions if result else {},
+        suggested_at=datetime.fromisoformat(chosen["at"]) if chosen else None,
+        rating=None if rating is None else (1 if rating == 1 else -1),
+    )
+
+
+def _send(ticket: Ticket, agent: str, result: AssistResult | None, chosen: dict | None, rating: int | None) -> None:
+    text = st.session_state.get(state.reply_widget_key(ticket.id), "")
+    state.set_reply_text(ticket.id, text)
+    outcome = send_reply(ticket, text, agent, _suggestion(result, chosen, rating), deps.get_sender(), deps.get_store())
+    if not outcome.ok:
+        st.error(f"Not sent: {outcome.error} Your text is kept.", icon="✋")
+        return
+    state.clear_reply(ticket.id)
+    state.flash(f"Reply sent to {ticket.customer.name or ticket.id} and recorded for audit."
+                + (f" Note: {outcome.error}" if outcome.error else ""))
+    st.rerun()
+
+
+def render_assist_panel(ticket: Ticket, agent: str, result: AssistResult) -> None:
+    render.engine_banner(result, deps.get_settings().llm)
+    render.triage_chips(result.triage)
+    with st.expander("Summary", expanded=True):
+        render.summary_block(result.summary)
+    st.markdown("**Suggested replies**")
+    if not result.drafts:
+        st.caption("No draft could be produced.")
+    tabs = st.tabs([d.tone.capitalize() for d in result.drafts]) if result.drafts else []
+    for tab, draft in zip(tabs, result.drafts):
+        with tab:
+            if draft.abstained:
+                st.warning(f"No grounded answer — {draft.reason}", icon="🤚")
+            if draft.unsupported_sentences:
+                st.caption(f"{len(draft.unsupported_sentences)} sentence(s) state facts without a source: check them.")
+            st.markdown(render.inert(draft.text))
+            render.draft_sources(draft, result.hits)
+            st.button("Use this draft", key=f"use::{ticket.id}::{draft.tone}", on_click=_use_draft,
+                      args=(ticket.id, agent, result, draft.tone))
+    st.markdown("**Knowledge base**")
+    render.article_cards(result.hits, result.answerable)
+
+
+def main() -> None:
+    settings = deps.get_settings()
+    if flash := state.pop_flash():
+        getattr(st, flash[0])(flash[1])
+    with st.sidebar:
+        agent = st.text_input("Agent name", value=state.agent_name(settings.agent_name), key="agent_name")
+    try:
+        tickets = deps.get_tickets()
+    except TicketFormatError as exc:
+        st.error(f"A ticket file is invalid: {exc}")
+        return
+    ticket = render_queue(tickets)
+    if ticket is None:
+        st.info("The queue is empty.")
+        return
+    st.subheader(f"{ticket.id} — {ticket.subject}")
+    st.caption(f"{ticket.customer.name} · {ticket.channel} · status: {deps.get_store().status(ticket.id)}")
+    result = None
+    try:
+        result = compute_assist(ticket)
+    except IndexError_ as exc:
+        st.error(str(exc), icon="📚")
+    left, right = st.columns([1.05, 1], gap="large")
+    with left:
+        render.thread(thread(ticket, deps.get_store()).messages)
+        render_reply_box(ticket, agent, result)
+    with right:
+        if result is not None:
+            render_assist_panel(ticket, agent, result)
+
+
+main()

@@ -1,0 +1,91 @@
+"""The app as a user sees it: a real Streamlit server on 127.0.0.1 and headless Chromium."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "tests" / "artifacts"
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/lib/chromium/chromium")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def chromium_path() -> str:
+    for candidate in CHROMIUM_CANDIDATES:
+        if Path(candidate).exists():
+            return candidate
+    reason = "Debian chromium is not installed (make test installs it when run as root)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"streamlit exited early:\n{proc.stdout.read() if proc.stdout else ''}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError("streamlit did not become healthy in time")
+
+
+@pytest.fixture
+def app_server(tmp_path, demo_index_dir):
+    port = free_port()
+    env = {**os.environ, "ASSIST_INDEX_DIR": str(demo_index_dir), "ASSIST_DATABASE_URL": f"sqlite:///{tmp_path / 'desk.db'}",
+           "ASSIST_LLM": "offline", "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
+    env.pop("OPENAI_API_KEY", None)
+    streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
+    proc = subprocess.Popen(
+        [streamlit, "run", str(REPO / "assist_ui" / "app.py"), "--server.headless", "true", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_browser_agent_page_shows_ticket_and_draft(app_server):
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_path()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1300})
+        page.goto(app_server, wait_until="domcontentloaded")
+        page.get_by_text("Use this draft").first.wait_for(timeout=120_000)
+        page.get_by_text("Offline engine").first.wait_for(timeout=30_000)
+        body = page.inner_text("body")
+        page.screenshot(path=str(ARTIFACTS / "workspace.png"), full_page=True)
+        browser.close()
+    assert "I returned a linen duvet cover" in body, "the customer's message is on the page"
+    assert "Thanks for checking in about your refund" in body, "a drafted reply is on the page"
+    assert (ARTIFACTS / "workspace.png").stat().st_size > 10_000

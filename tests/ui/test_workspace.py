@@ -1,0 +1,110 @@
+"""The agent workspace driven through Streamlit's AppTest: open, draft, edit, send, audit."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from desk.store import open_store
+
+APP = str(Path(__file__).resolve().parents[2] / "assist_ui" / "app.py")
+
+
+@pytest.fixture
+def app_env(monkeypatch, tmp_path, demo_index_dir):
+    db = tmp_path / "desk.db"
+    monkeypatch.setenv("ASSIST_INDEX_DIR", str(demo_index_dir))
+    monkeypatch.setenv("ASSIST_DATABASE_URL", f"sqlite:///{db}")
+    monkeypatch.setenv("ASSIST_LLM", "offline")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield f"sqlite:///{db}"
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def open_app(ticket_id: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.radio(key="queue_radio").set_value(ticket_id).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def assist_counters() -> dict:
+    from assist_ui import deps
+
+    return dict(deps.get_deps().counters)
+
+
+def test_workspace_open_draft_edit_send_records_audit(app_env):
+    at = open_app("T-1001")
+    use_buttons = [b for b in at.button if b.label == "Use this draft"]
+    assert len(use_buttons) == 3, "three draft variants are offered"
+    assert any("Offline engine" in i.value for i in at.info)
+    use_buttons[0].click().run()
+    reply = at.text_area(key="reply_box::T-1001")
+    suggested = reply.value
+    assert "[1]" in suggested and suggested.startswith("Hi ")
+    edited = suggested.replace("Hi ", "Hello ", 1) + "\nP.S. I have also flagged this with our payments team."
+    reply.set_value(edited).run()
+    at.button(key="send::T-1001").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Reply sent" in s.value for s in at.success)
+    store = open_store(app_env)
+    events = store.audit_events()
+    assert len(events) == 1
+    assert events[0].sent == edited and events[0].suggested == suggested
+    assert 0 < events[0].edit_distance < 0.5
+    assert store.status("T-1001") == "replied"
+    assert store.sent_replies("T-1001")[0].text == edited
+
+
+def test_workspace_rerun_does_not_recompute_assist(app_env):
+    at = open_app("T-1002")
+    before = assist_counters()
+    at.run()
+    at.run()
+    after = assist_counters()
+    assert after["assist_computed"] == before["assist_computed"]
+    assert after["model_calls"] == before["model_calls"]
+
+
+def test_workspace_edited_reply_survives_ticket_switch(app_env):
+    at = open_app("T-1003")
+    at.text_area(key="reply_box::T-1003").set_value("안녕하세요, 확인 중입니다.").run()
+    at.radio(key="queue_radio").set_value("T-1004").run()
+    at.radio(key="queue_radio").set_value("T-1003").run()
+    assert at.text_area(key="reply_box::T-1003").value == "안녕하세요, 확인 중입니다."
+    assert open_store(app_env).working_draft("T-1003", "Support team") == "안녕하세요, 확인 중입니다."
+
+
+def test_workspace_blank_reply_is_refused_and_nothing_recorded(app_env):
+    at = open_app("T-1005")
+    at.text_area(key="reply_box::T-1005").set_value("   ").run()
+    at.button(key="send::T-1005").click().run()
+    assert any("Not sent" in e.value for e in at.error)
+    assert open_store(app_env).audit_events() == []
+
+
+def test_workspace_missing_index_says_how_to_build(app_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("ASSIST_INDEX_DIR", str(tmp_path / "no-index"))
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert any("make index" in e.value for e in at.error)
+
+
+def test_audit_page_lists_sent_reply(app_env):
+    at = open_app("T-1001")
+    at.button(key="use::T-1001::concise").click().run()
+    at.button(key="send::T-1001").click().run()
+    at.switch_page("pages/audit.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.metric[0].value == "1"
+    assert "T-1001" in at.dataframe[0].value["ticket"].tolist()
