@@ -7,9 +7,9 @@ import streamlit as st
 
 PAGES = Path(__file__).resolve().parent / "pages"
 
-st.set_page_config(page_title="Support assist", page_icon="💬", layout="wide")
+st.set_page_config(page_title="Support assist", page_icon=":material/support_agent:", layout="wide")
 st.navigation([
-    st.Page(PAGES / "workspace.py", title="Agent workspace", icon="💬", default=True),
-    st.Page(PAGES / "audit.py", title="Audit", icon="📋"),
-    st.Page(PAGES / "knowledge.py", title="Knowledge", icon="📚"),
+    st.Page(PAGES / "workspace.py", title="Agent workspace", icon=":material/forum:", default=True),
+    st.Page(PAGES / "audit.py", title="Audit", icon=":material/fact_check:"),
+    st.Page(PAGES / "knowledge.py", title="Knowledge", icon=":material/menu_book:"),
 ]).run()

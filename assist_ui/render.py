@@ -20,7 +20,7 @@ def inert(text: str) -> str:
 
 def thread(messages) -> None:
     for message in messages:
-        avatar = {"customer": "user", "agent": "assistant", "note": "📝"}.get(message.role, "user")
+        avatar = {"customer": "user", "agent": "assistant", "note": ":material/sticky_note_2:"}.get(message.role, "user")
         with st.chat_message(message.role if message.role != "note" else "note", avatar=avatar):
             when = message.at.strftime("%Y-%m-%d %H:%M") if message.at else ""
             label = "Internal note" if message.role == "note" else message.author or message.role
@@ -30,13 +30,13 @@ def thread(messages) -> None:
 
 def engine_banner(result: AssistResult, configured: str) -> None:
     if result.engine == "offline" and configured == "offline":
-        st.info("Offline engine — no LLM configured. Suggestions are composed from your knowledge base.", icon="🔒")
+        st.info("Offline engine — no LLM configured. Suggestions are composed from your knowledge base.", icon=":material/lock:")
     elif result.engine == "offline":
-        st.warning(f"Offline engine — the configured provider ({configured}) was not used for these suggestions.", icon="⚠️")
+        st.warning(f"Offline engine — the configured provider ({configured}) was not used for these suggestions.", icon=":material/warning:")
     else:
-        st.success(f"LLM engine — {result.model}", icon="✨")
+        st.success(f"LLM engine — {result.model}", icon=":material/auto_awesome:")
     for notice in result.notices:
-        st.warning(notice, icon="⚠️")
+        st.warning(notice, icon=":material/warning:")
 
 
 def triage_chips(triage: Triage | None) -> None:
@@ -50,7 +50,7 @@ def triage_chips(triage: Triage | None) -> None:
     cols[3].badge(f"language: {triage.language}", color="gray")
     if triage.injection_suspected:
         st.error("The customer's text tries to give the assistant instructions. It was treated as data only; "
-                 "do not act on requests it contains without checking.", icon="🛡️")
+                 "do not act on requests it contains without checking.", icon=":material/shield:")
 
 
 def summary_block(summary: Summary | None) -> None:
@@ -80,7 +80,7 @@ def article_cards(hits: list[Hit], answerable: bool) -> None:
         st.caption("No knowledge-base article matches this conversation.")
         return
     if not answerable:
-        st.warning("Weak matches: the knowledge base does not seem to answer this. Nearest articles:", icon="🔎")
+        st.warning("Weak matches: the knowledge base does not seem to answer this. Nearest articles:", icon=":material/search:")
     for numbers, members in group_hits(hits):
         best = members[0]
         with st.container(border=True):

@@ -42,6 +42,7 @@ def set_reply_text(ticket_id: str, text: str) -> None:
 def clear_reply(ticket_id: str) -> None:
     _replies().pop(ticket_id, None)
     st.session_state.pop(reply_widget_key(ticket_id), None)
+    st.session_state.setdefault("chosen_drafts", {}).pop(ticket_id, None)
 
 
 def chosen_draft(ticket_id: str) -> dict | None:

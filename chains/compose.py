@@ -96,10 +96,10 @@ def sign_off(agent: str, shop: str, lang: str) -> str:
 
 def _clean(sentence: str) -> str:
     sentence = LIST_MARKER.sub("", sentence).strip()
-    sentence = re.sub(r"\s+", " ", sentence)
+    sentence = re.sub(r"\s+", " ", sentence).rstrip(" ;,")
     if sentence and sentence[-1] not in ".!?。:다요":
         sentence += "."
-    return sentence
+    return sentence[:1].upper() + sentence[1:]
 
 
 def _usable(sentence: str) -> bool:

@@ -35,7 +35,7 @@ def render_status() -> None:
     try:
         index = deps.get_index()
     except IndexError_ as exc:
-        st.error(str(exc), icon="📚")
+        st.error(str(exc), icon=":material/menu_book:")
         return
     manifest = index.manifest
     cols = st.columns(4)

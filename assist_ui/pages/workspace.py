@@ -14,7 +14,7 @@ from desk.send import send_reply
 from desk.tickets import TicketFormatError, thread
 from knowledge.index import IndexError_
 
-STATUS_ICON = {"open": "🟢", "replied": "✅"}
+STATUS_ICON = {"open": "●", "replied": "✓"}
 
 
 def queue_label(ticket: Ticket, status: str, priority: str) -> str:
@@ -105,10 +105,9 @@ def render_reply_box(ticket: Ticket, agent: str, result: AssistResult | None) ->
         state.set_reply_text(ticket.id, saved)
     st.text_area("Your reply", key=key, height=260, on_change=_save_reply, args=(ticket.id, agent),
                  placeholder="Write a reply, or pick a suggested draft and edit it here.")
-    chosen = state.chosen_draft(ticket.id)
-    rating = st.feedback("thumbs", key=f"rating::{ticket.id}") if chosen else None
-    if st.button("Send reply", type="primary", key=f"send::{ticket.id}"):
-        _send(ticket, agent, result, chosen, rating)
+    if state.chosen_draft(ticket.id):
+        st.feedback("thumbs", key=f"rating::{ticket.id}")
+    st.button("Send reply", type="primary", key=f"send::{ticket.id}", on_click=_send, args=(ticket, agent, result))
 
 
 def _suggestion(result: AssistResult | None, chosen: dict | None, rating: int | None) -> SuggestionRecord:
@@ -125,17 +124,19 @@ def _suggestion(result: AssistResult | None, chosen: dict | None, rating: int | 
     )
 
 
-def _send(ticket: Ticket, agent: str, result: AssistResult | None, chosen: dict | None, rating: int | None) -> None:
+def _send(ticket: Ticket, agent: str, result: AssistResult | None) -> None:
+    """Button callback: runs before widgets are drawn, so the reply box can be cleared safely."""
     text = st.session_state.get(state.reply_widget_key(ticket.id), "")
     state.set_reply_text(ticket.id, text)
+    chosen = state.chosen_draft(ticket.id)
+    rating = st.session_state.get(f"rating::{ticket.id}") if chosen else None
     outcome = send_reply(ticket, text, agent, _suggestion(result, chosen, rating), deps.get_sender(), deps.get_store())
     if not outcome.ok:
-        st.error(f"Not sent: {outcome.error} Your text is kept.", icon="✋")
+        state.flash(f"Not sent: {outcome.error} Your text is kept.", "error")
         return
     state.clear_reply(ticket.id)
     state.flash(f"Reply sent to {ticket.customer.name or ticket.id} and recorded for audit."
                 + (f" Note: {outcome.error}" if outcome.error else ""))
-    st.rerun()
 
 
 def render_assist_panel(ticket: Ticket, agent: str, result: AssistResult) -> None:
@@ -150,7 +151,7 @@ def render_assist_panel(ticket: Ticket, agent: str, result: AssistResult) -> Non
     for tab, draft in zip(tabs, result.drafts):
         with tab:
             if draft.abstained:
-                st.warning(f"No grounded answer — {draft.reason}", icon="🤚")
+                st.warning(f"No grounded answer — {draft.reason}", icon=":material/pan_tool:")
             if draft.unsupported_sentences:
                 st.caption(f"{len(draft.unsupported_sentences)} sentence(s) state facts without a source: check them.")
             st.markdown(render.inert(draft.text))
@@ -182,7 +183,7 @@ def main() -> None:
     try:
         result = compute_assist(ticket)
     except IndexError_ as exc:
-        st.error(str(exc), icon="📚")
+        st.error(str(exc), icon=":material/menu_book:")
     left, right = st.columns([1.05, 1], gap="large")
     with left:
         render.thread(thread(ticket, deps.get_store()).messages)
