@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from typing import Callable, Iterator
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
@@ -73,6 +73,29 @@ def _framing(sentence: str) -> bool:
 def run_draft(model: BaseChatModel, ctx: TaskContext, tone: str, config: dict | None = None) -> Draft:
     message = model.invoke(draft_messages(ctx, tone), config=config)
     return parse_draft(str(message.content), ctx, tone)
+
+
+class StreamCutError(RuntimeError):
+    """The provider's stream stopped midway; `partial` holds the text received so far."""
+
+    def __init__(self, partial: str, cause: Exception) -> None:
+        super().__init__(f"the stream stopped after {len(partial)} characters: {type(cause).__name__}")
+        self.partial = partial
+
+
+def run_draft_streaming(model: BaseChatModel, ctx: TaskContext, tone: str, sink: Callable[[str], None],
+                        config: dict | None = None) -> Draft:
+    """Like run_draft, but every piece is passed to `sink` as it arrives."""
+    parts: list[str] = []
+    try:
+        for piece in stream_draft(model, ctx, tone, config):
+            parts.append(piece)
+            sink(piece)
+    except Exception as exc:
+        if parts:
+            raise StreamCutError("".join(parts), exc) from exc
+        raise
+    return parse_draft("".join(parts), ctx, tone)
 
 
 def stream_draft(model: BaseChatModel, ctx: TaskContext, tone: str, config: dict | None = None) -> Iterator[str]:

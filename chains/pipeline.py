@@ -24,7 +24,7 @@ from chains.context import TaskContext
 from chains.models import engine_of, model_name_of
 from chains.offline import OfflineChatModel
 from chains.prompts import prompt_versions
-from chains.redact import RedactionError, Redactor, redact_ticket
+from chains.redact import RedactionError, Redactor, RestoringSink, redact_ticket
 from chains.schemas import AssistResult, Draft, Summary, Ticket, Triage
 from knowledge.gate import judge
 from knowledge.index import KnowledgeIndex
@@ -68,18 +68,28 @@ def cache_key(ticket: Ticket, deps: AssistDeps) -> str:
     return "assist:" + hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def assist(ticket: Ticket, deps: AssistDeps) -> AssistResult:
+StreamSink = Callable[[str, str], None]  # (tone, text piece)
+
+
+def cached_result(ticket: Ticket, deps: AssistDeps) -> AssistResult | None:
+    if deps.cache is None or not (cached := deps.cache.get(cache_key(ticket, deps))):
+        return None
+    deps.counters["cache_hits"] += 1
+    return AssistResult.model_validate_json(cached)
+
+
+def assist(ticket: Ticket, deps: AssistDeps, stream: StreamSink | None = None) -> AssistResult:
+    """The assist result for a ticket; with `stream`, draft text is passed on piece by piece as it is produced."""
+    if (cached := cached_result(ticket, deps)) is not None:
+        return cached
     key = cache_key(ticket, deps)
-    if deps.cache is not None and (cached := deps.cache.get(key)):
-        deps.counters["cache_hits"] += 1
-        return AssistResult.model_validate_json(cached)
-    result = _assist_uncached(ticket, deps)
+    result = _assist_uncached(ticket, deps, stream)
     if deps.cache is not None:
         deps.cache.put(key, result.model_dump_json())
     return result
 
 
-def _assist_uncached(ticket: Ticket, deps: AssistDeps) -> AssistResult:
+def _assist_uncached(ticket: Ticket, deps: AssistDeps, stream: StreamSink | None = None) -> AssistResult:
     deps.counters["assist_computed"] += 1
     timings: dict[str, float] = {}
     notices: list[str] = []
@@ -102,18 +112,37 @@ def _assist_uncached(ticket: Ticket, deps: AssistDeps) -> AssistResult:
     with ThreadPoolExecutor(max_workers=2 + len(deps.tones)) as pool:
         triage_f = pool.submit(runner.run, "triage", lambda m: triage_task.run_triage(m, ctx, runner.config(m)))
         summary_f = pool.submit(runner.run, "summary", lambda m: summary_task.run_summary(m, ctx, runner.config(m)))
-        draft_fs = [pool.submit(runner.run, f"{tone} draft", lambda m, t=tone: draft_task.run_draft(m, ctx, t, runner.config(m)))
+        draft_fs = [pool.submit(runner.run, f"{tone} draft", _draft_job(ctx, tone, runner, redactor, stream))
                     for tone in deps.tones]
         triage: Triage | None = triage_f.result()
         summary: Summary | None = summary_f.result()
-        drafts = [d for d in (f.result() for f in draft_fs) if d is not None]
+        drafts = [d.model_copy(update={"engine": runner.engine_for(f"{d.tone} draft")})
+                  for d in (f.result() for f in draft_fs) if d is not None]
     timings["tasks"] = time.perf_counter() - started
+    notices.extend(runner.failure_notices())
     return AssistResult(
         ticket_id=ticket.id, triage=triage, summary=_restore_summary(summary, redactor), hits=ctx.hits,
-        drafts=[_restore_draft(d, redactor) for d in drafts], engine=runner.engine, model=model_name_of(runner.used_model),
+        drafts=[_restore_draft(d, redactor) for d in drafts], engine=runner.overall_engine(),
+        model=model_name_of(model) if runner.overall_engine() == "llm" else model_name_of(deps.offline),
         prompt_versions=prompt_versions(*PROMPTS), timings={k: round(v, 4) for k, v in timings.items()},
         cost=_cost(usage, deps), answerable=ctx.answerable, notices=notices,
+        partial_drafts={tone: redactor.restore(text) for tone, text in runner.partials.items()},
     )
+
+
+def _draft_job(ctx: TaskContext, tone: str, runner: "_TaskRunner", redactor: Redactor, stream: StreamSink | None):
+    """A draft task; streamed (placeholders restored on the fly) when a sink is given."""
+    if stream is None:
+        return lambda m: draft_task.run_draft(m, ctx, tone, runner.config(m))
+
+    def job(model: BaseChatModel) -> Draft:
+        sink = RestoringSink(redactor, lambda piece: stream(tone, piece))
+        try:
+            return draft_task.run_draft_streaming(model, ctx, tone, sink, runner.config(model))
+        finally:
+            sink.flush()
+
+    return job
 
 
 def retrieve_context(redacted: Ticket, deps: AssistDeps) -> TaskContext:
@@ -137,29 +166,44 @@ class _TaskRunner:
                  counters: dict[str, int]) -> None:
         self.model, self.offline, self.notices, self._llm_config = model, offline, notices, llm_config
         self.counters = counters
-        self.fell_back = False
+        self.fallbacks: set[str] = set()
+        self.started: set[str] = set()
+        self.partials: dict[str, str] = {}
+        self.failures: dict[str, list[str]] = {}
+
+    def failure_notices(self) -> list[str]:
+        """One banner per distinct provider error, naming the tasks it hit."""
+        order = ["triage", "summary", "concise draft", "detailed draft", "warm draft"]
+        return [f"The provider failed on the {', '.join(sorted(names, key=lambda n: order.index(n) if n in order else 9))} "
+                f"({description}); showing the offline engine's result." for description, names in self.failures.items()]
 
     def config(self, model: BaseChatModel) -> dict | None:
         return None if model is self.offline else self._llm_config
 
-    @property
-    def engine(self) -> str:
-        return engine_of(self.model)
+    def engine_for(self, name: str) -> str:
+        return "offline" if name in self.fallbacks else engine_of(self.model)
 
-    @property
-    def used_model(self) -> BaseChatModel:
-        return self.model
+    def overall_engine(self) -> str:
+        """'llm' when the provider produced at least one suggestion, else 'offline'."""
+        if engine_of(self.model) == "offline":
+            return "offline"
+        return "offline" if self.fallbacks >= self.started else "llm"
 
     def run(self, name: str, task: Callable[[BaseChatModel], T]) -> T | None:
         self.counters["model_calls"] += 1
+        self.started.add(name)
         try:
             return task(self.model)
         except Exception as exc:
             if self.model is self.offline:
                 self.notices.append(f"The {name} could not be produced: {_describe(exc)}")
                 return None
-            self.notices.append(f"The provider failed on the {name} ({_describe(exc)}); showing the offline engine's result.")
-            self.fell_back = True
+            if isinstance(exc, draft_task.StreamCutError):
+                self.partials[name.split()[0]] = exc.partial
+                self.notices.append(f"The provider's stream stopped midway on the {name}; the partial text is kept and the offline draft is shown.")
+            else:
+                self.failures.setdefault(_describe(exc), []).append(name)
+            self.fallbacks.add(name)
             self.counters["model_calls"] += 1
             try:
                 return task(self.offline)

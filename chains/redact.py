@@ -110,6 +110,28 @@ class Redactor:
         return re.sub(r"\[[A-Z]+_\d+\]", lambda m: self.placeholders.get(m.group(0), m.group(0)), text)
 
 
+class RestoringSink:
+    """Passes streamed text on with placeholders restored, holding back a possibly unfinished `[...` token."""
+
+    def __init__(self, redactor: Redactor, sink) -> None:
+        self.redactor, self.sink, self.pending = redactor, sink, ""
+
+    def __call__(self, piece: str) -> None:
+        text = self.pending + piece
+        cut = text.rfind("[")
+        if cut != -1 and "]" not in text[cut:] and len(text) - cut <= 16:
+            text, self.pending = text[:cut], text[cut:]
+        else:
+            self.pending = ""
+        if text:
+            self.sink(self.redactor.restore(text))
+
+    def flush(self) -> None:
+        if self.pending:
+            self.sink(self.redactor.restore(self.pending))
+            self.pending = ""
+
+
 def customer_names(ticket: Ticket) -> list[str]:
     """The customer's full name first, then its parts (longest first), so the full name wins."""
     full = ticket.customer.name.strip()

@@ -83,6 +83,7 @@ class Draft(Strict):
     unsupported_sentences: list[int] = Field(default_factory=list)
     abstained: bool = False
     reason: str = ""
+    engine: Literal["offline", "llm"] = "offline"
 
 
 class AssistResult(Strict):
@@ -98,3 +99,4 @@ class AssistResult(Strict):
     cost: dict[str, float] = Field(default_factory=dict)
     answerable: bool = True
     notices: list[str] = Field(default_factory=list)
+    partial_drafts: dict[str, str] = Field(default_factory=dict)  # text a provider streamed before failing

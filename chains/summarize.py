@@ -7,6 +7,7 @@ from langchain_core.messages import BaseMessage
 from chains.context import TaskContext
 from chains.prompts import load_prompt
 from chains.schemas import Summary
+from chains.structured import invoke_structured
 
 PROMPT = "summarize"
 
@@ -17,4 +18,4 @@ def summary_messages(ctx: TaskContext) -> list[BaseMessage]:
 
 
 def run_summary(model: BaseChatModel, ctx: TaskContext, config: dict | None = None) -> Summary:
-    return model.with_structured_output(Summary).invoke(summary_messages(ctx), config=config)
+    return invoke_structured(model, Summary, summary_messages(ctx), config)

@@ -8,6 +8,7 @@ from chains import signals
 from chains.context import TaskContext
 from chains.prompts import load_prompt
 from chains.schemas import Triage
+from chains.structured import invoke_structured
 
 PROMPT = "triage"
 
@@ -18,8 +19,7 @@ def triage_messages(ctx: TaskContext) -> list[BaseMessage]:
 
 
 def run_triage(model: BaseChatModel, ctx: TaskContext, config: dict | None = None) -> Triage:
-    result = model.with_structured_output(Triage).invoke(triage_messages(ctx), config=config)
-    return harden_triage(result, ctx)
+    return harden_triage(invoke_structured(model, Triage, triage_messages(ctx), config), ctx)
 
 
 def harden_triage(triage: Triage, ctx: TaskContext) -> Triage:
