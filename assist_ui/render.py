@@ -37,6 +37,9 @@ def engine_banner(result: AssistResult, configured: str) -> None:
         st.success(f"LLM engine — {result.model}", icon=":material/auto_awesome:")
     for notice in result.notices:
         st.warning(notice, icon=":material/warning:")
+    if result.cost.get("input_tokens") or result.cost.get("output_tokens"):
+        st.caption(f"Tokens: {int(result.cost.get('input_tokens', 0))} in / {int(result.cost.get('output_tokens', 0))} out"
+                   f" · cost ${result.cost.get('usd', 0):.4f}")
 
 
 def triage_chips(triage: Triage | None) -> None:

@@ -6,6 +6,8 @@ from langchain_core.messages import BaseMessage
 from pydantic import BaseModel, ConfigDict
 
 from chains.prompts import load_prompt
+from chains.redact import Redactor, customer_names, redact_ticket
+from chains.schemas import Ticket
 
 PROMPT = "rewrite"
 OPERATIONS = ("shorten", "expand", "formal", "friendly", "grammar", "translate")
@@ -28,15 +30,19 @@ def rewrite_messages(text: str, operation: str, language: str, shop_name: str) -
     return load_prompt(PROMPT).render(task=task, draft=text, shop_name=shop_name)
 
 
-def rewrite(model: BaseChatModel, text: str, operation: str, language: str = "en", shop_name: str = "Maru Market") -> RewriteResult:
+def rewrite(model: BaseChatModel, text: str, operation: str, language: str = "en", shop_name: str = "Maru Market",
+            ticket: Ticket | None = None) -> RewriteResult:
+    """Rewrite the agent's text; personal data of the ticket's customer is redacted on the way out and restored."""
     if operation not in OPERATIONS:
         return RewriteResult(ok=False, text=text, original_text=text, error=f"Unknown rewrite {operation!r}.")
     if not text.strip():
         return RewriteResult(ok=False, text=text, original_text=text, error="There is no text to rewrite.")
     try:
-        out = str(model.invoke(rewrite_messages(text, operation, language, shop_name)).content).strip()
-    except Exception as exc:  # provider or engine failure: keep the agent's text
-        return RewriteResult(ok=False, text=text, original_text=text, error=str(exc) or type(exc).__name__)
+        redactor = redact_ticket(ticket)[1] if ticket is not None else Redactor()
+        outgoing = redactor.redact(text, customer_names(ticket) if ticket is not None else [])
+        out = redactor.restore(str(model.invoke(rewrite_messages(outgoing, operation, language, shop_name)).content).strip())
+    except Exception as exc:  # provider, engine or redaction failure: keep the agent's text
+        return RewriteResult(ok=False, text=text, original_text=text, error=str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__)
     if not out:
         return RewriteResult(ok=False, text=text, original_text=text, error="The rewrite came back empty.")
     return RewriteResult(ok=True, text=out, original_text=text)

@@ -1,13 +1,17 @@
 """Agent workspace: the ticket queue, the thread with the reply box, and the assist panel beside it."""
 from __future__ import annotations
 
+import queue
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
+from typing import Iterator
 
 import streamlit as st
 
 from assist_ui import deps, render, state
-from chains.pipeline import assist, cache_key
-from chains.offline import OfflineChatModel
+from assist_ui.rewrite_tools import render_rewrite_tools
+from chains.models import engine_of, model_name_of
+from chains.pipeline import assist, cache_key, cached_result
 from chains.schemas import AssistResult, Ticket
 from desk.schemas import SuggestionRecord
 from desk.send import send_reply
@@ -71,12 +75,36 @@ def compute_assist(ticket: Ticket) -> AssistResult:
     """The assist result for this ticket content: session memo, then the shared store cache, then compute."""
     deps_ = deps.get_deps()
     key = cache_key(ticket, deps_)
-    cached = state.assist_result(key)
-    if cached is None:
-        with st.spinner("Reading the ticket and the knowledge base…"):
-            cached = assist(ticket, deps_)
-        state.remember_assist_result(key, cached)
-    return cached
+    result = state.assist_result(key) or cached_result(ticket, deps_)
+    if result is None:
+        if engine_of(deps_.model) == "llm":
+            result = stream_assist(ticket, deps_)
+        else:
+            with st.spinner("Reading the ticket and the knowledge base…"):
+                result = assist(ticket, deps_)
+    state.remember_assist_result(key, result)
+    return result
+
+
+def stream_assist(ticket: Ticket, deps_) -> AssistResult:
+    """Run assist() in a worker and stream the first draft into the page while the other tasks finish."""
+    pieces: queue.Queue[str] = queue.Queue()
+    first = deps_.tones[0]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(assist, ticket, deps_, lambda tone, piece: pieces.put(piece) if tone == first else None)
+        with st.container(border=True):
+            st.caption(f"Drafting a {first} reply with {model_name_of(deps_.model)}…")
+            st.write_stream(_drain(pieces, future))
+        return future.result()
+
+
+def _drain(pieces: "queue.Queue[str]", future) -> Iterator[str]:
+    while True:
+        try:
+            yield pieces.get(timeout=0.05)
+        except queue.Empty:
+            if future.done() and pieces.empty():
+                return
 
 
 def _save_reply(ticket_id: str, agent: str) -> None:
@@ -107,6 +135,7 @@ def render_reply_box(ticket: Ticket, agent: str, result: AssistResult | None) ->
                  placeholder="Write a reply, or pick a suggested draft and edit it here.")
     if state.chosen_draft(ticket.id):
         st.feedback("thumbs", key=f"rating::{ticket.id}")
+    render_rewrite_tools(ticket, agent, result.triage.language if result and result.triage else (ticket.language or "en"))
     st.button("Send reply", type="primary", key=f"send::{ticket.id}", on_click=_send, args=(ticket, agent, result))
 
 
@@ -150,6 +179,7 @@ def render_assist_panel(ticket: Ticket, agent: str, result: AssistResult) -> Non
     tabs = st.tabs([d.tone.capitalize() for d in result.drafts]) if result.drafts else []
     for tab, draft in zip(tabs, result.drafts):
         with tab:
+            st.caption("Drafted by " + (f"the LLM ({result.model})" if draft.engine == "llm" else "the offline engine"))
             if draft.abstained:
                 st.warning(f"No grounded answer — {draft.reason}", icon=":material/pan_tool:")
             if draft.unsupported_sentences:
@@ -158,6 +188,9 @@ def render_assist_panel(ticket: Ticket, agent: str, result: AssistResult) -> Non
             render.draft_sources(draft, result.hits)
             st.button("Use this draft", key=f"use::{ticket.id}::{draft.tone}", on_click=_use_draft,
                       args=(ticket.id, agent, result, draft.tone))
+    for tone, partial in result.partial_drafts.items():
+        with st.expander(f"Partial {tone} draft from the provider (the stream stopped)"):
+            st.markdown(render.inert(partial))
     st.markdown("**Knowledge base**")
     render.article_cards(result.hits, result.answerable)
 
@@ -179,18 +212,18 @@ def main() -> None:
         return
     st.subheader(f"{ticket.id} — {ticket.subject}")
     st.caption(f"{ticket.customer.name} · {ticket.channel} · status: {deps.get_store().status(ticket.id)}")
-    result = None
-    try:
-        result = compute_assist(ticket)
-    except IndexError_ as exc:
-        st.error(str(exc), icon=":material/menu_book:")
     left, right = st.columns([1.05, 1], gap="large")
+    with right:
+        result = None
+        try:
+            result = compute_assist(ticket)
+        except IndexError_ as exc:
+            st.error(str(exc), icon=":material/menu_book:")
+        if result is not None:
+            render_assist_panel(ticket, agent, result)
     with left:
         render.thread(thread(ticket, deps.get_store()).messages)
         render_reply_box(ticket, agent, result)
-    with right:
-        if result is not None:
-            render_assist_panel(ticket, agent, result)
 
 
 main()

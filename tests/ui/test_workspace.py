@@ -108,3 +108,26 @@ def test_audit_page_lists_sent_reply(app_env):
     assert not at.exception, [e.value for e in at.exception]
     assert at.metric[0].value == "1"
     assert "T-1001" in at.dataframe[0].value["ticket"].tolist()
+
+
+def test_workspace_rewrite_proposal_accept_and_undo(app_env):
+    at = open_app("T-1001")
+    at.button(key="use::T-1001::detailed").click().run()
+    original = at.text_area(key="reply_box::T-1001").value
+    at.selectbox(key="rewrite_op::T-1001").set_value("shorten").run()
+    at.button(key="rewrite::T-1001").click().run()
+    assert at.text_area(key="reply_box::T-1001").value == original, "a proposal does not replace the text by itself"
+    at.button(key="accept::T-1001").click().run()
+    shortened = at.text_area(key="reply_box::T-1001").value
+    assert shortened != original and len(shortened) < len(original)
+    at.button(key="undo::T-1001").click().run()
+    assert at.text_area(key="reply_box::T-1001").value == original
+
+
+def test_workspace_translate_offline_is_refused_and_text_kept(app_env):
+    at = open_app("T-1001")
+    at.text_area(key="reply_box::T-1001").set_value("Your refund is on its way.").run()
+    at.selectbox(key="rewrite_op::T-1001").set_value("translate").run()
+    at.button(key="rewrite::T-1001").click().run()
+    assert any("Rewrite not available" in w.value for w in at.warning)
+    assert at.text_area(key="reply_box::T-1001").value == "Your refund is on its way."

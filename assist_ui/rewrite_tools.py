@@ -1,0 +1,70 @@
+"""Rewrite tools on the agent's own reply: a proposal replaces the text only when accepted, and can be undone."""
+from __future__ import annotations
+
+import streamlit as st
+
+from assist_ui import deps, state
+from chains.rewrite import OPERATIONS, rewrite
+from chains.schemas import Ticket
+
+LABELS = {"shorten": "Shorten", "expand": "Expand", "formal": "More formal", "friendly": "Friendlier",
+          "grammar": "Fix grammar", "translate": "Translate to customer's language"}
+
+
+def _proposal_key(ticket_id: str) -> str:
+    return f"rewrite_proposal::{ticket_id}"
+
+
+def _undo_stack(ticket_id: str) -> list[str]:
+    return st.session_state.setdefault("undo", {}).setdefault(ticket_id, [])
+
+
+def _propose(ticket: Ticket, agent: str, operation: str, language: str) -> None:
+    text = st.session_state.get(state.reply_widget_key(ticket.id), "")
+    settings = deps.get_settings()
+    result = rewrite(deps.get_deps().model, text, operation, language, settings.shop_name, ticket=ticket)
+    if result.ok:
+        st.session_state[_proposal_key(ticket.id)] = {"operation": operation, "text": result.text}
+    else:
+        st.session_state.pop(_proposal_key(ticket.id), None)
+        state.flash(f"Rewrite not available: {result.error} Your text is unchanged.", "warning")
+
+
+def _accept(ticket_id: str, agent: str) -> None:
+    proposal = st.session_state.pop(_proposal_key(ticket_id), None)
+    if proposal is None:
+        return
+    _undo_stack(ticket_id).append(st.session_state.get(state.reply_widget_key(ticket_id), ""))
+    state.set_reply_text(ticket_id, proposal["text"])
+    deps.get_store().save_working_draft(ticket_id, agent, proposal["text"])
+
+
+def _discard(ticket_id: str) -> None:
+    st.session_state.pop(_proposal_key(ticket_id), None)
+
+
+def _undo(ticket_id: str, agent: str) -> None:
+    stack = _undo_stack(ticket_id)
+    if stack:
+        previous = stack.pop()
+        state.set_reply_text(ticket_id, previous)
+        deps.get_store().save_working_draft(ticket_id, agent, previous)
+
+
+def render_rewrite_tools(ticket: Ticket, agent: str, language: str) -> None:
+    with st.expander("Rewrite tools", expanded=bool(st.session_state.get(_proposal_key(ticket.id)))):
+        cols = st.columns([2, 1, 1])
+        operation = cols[0].selectbox("Rewrite", OPERATIONS, format_func=LABELS.get, key=f"rewrite_op::{ticket.id}",
+                                      label_visibility="collapsed")
+        cols[1].button("Propose", key=f"rewrite::{ticket.id}", on_click=_propose, args=(ticket, agent, operation, language))
+        cols[2].button("Undo", key=f"undo::{ticket.id}", on_click=_undo, args=(ticket.id, agent),
+                       disabled=not _undo_stack(ticket.id))
+        proposal = st.session_state.get(_proposal_key(ticket.id))
+        if proposal:
+            from assist_ui.render import inert
+
+            st.caption(f"Proposed ({LABELS[proposal['operation']]}):")
+            st.markdown(inert(proposal["text"]))
+            accept, discard = st.columns(2)
+            accept.button("Accept rewrite", key=f"accept::{ticket.id}", on_click=_accept, args=(ticket.id, agent))
+            discard.button("Discard", key=f"discard::{ticket.id}", on_click=_discard, args=(ticket.id,))

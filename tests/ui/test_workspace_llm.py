@@ -1,0 +1,50 @@
+"""The agent workspace with an OpenAI-compatible provider configured (a local server on 127.0.0.1)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.fakes.openai_server import FakeOpenAIServer
+
+APP = str(Path(__file__).resolve().parents[2] / "assist_ui" / "app.py")
+
+
+@pytest.fixture
+def llm_app(monkeypatch, tmp_path, demo_index_dir):
+    with FakeOpenAIServer() as server:
+        monkeypatch.setenv("ASSIST_INDEX_DIR", str(demo_index_dir))
+        monkeypatch.setenv("ASSIST_DATABASE_URL", f"sqlite:///{tmp_path / 'desk.db'}")
+        monkeypatch.setenv("ASSIST_LLM", "openai:fake-model")
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-ui-secret")
+        monkeypatch.setenv("ASSIST_LLM_TIMEOUT", "3")
+        monkeypatch.chdir(tmp_path)
+        st.cache_resource.clear()
+        st.cache_data.clear()
+        yield server
+        st.cache_resource.clear()
+        st.cache_data.clear()
+
+
+def test_workspace_llm_drafts_are_labelled_and_secret_never_shown(llm_app):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("LLM engine" in s.value for s in at.success)
+    captions = " ".join(c.value for c in at.caption)
+    assert "Drafted by the LLM" in captions and "Tokens:" in captions
+    everything = " ".join(str(el.value) for el in at.main.children.values() if hasattr(el, "value"))
+    assert "sk-test-ui-secret" not in everything and "sk-test-ui-secret" not in captions
+
+
+def test_workspace_llm_failure_shows_banner_and_offline_drafts(llm_app):
+    llm_app.script(*[{"status": 503}] * 20)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("provider failed" in w.value for w in at.warning)
+    assert len([b for b in at.button if b.label == "Use this draft"]) == 3
+    assert "Drafted by the offline engine" in " ".join(c.value for c in at.caption)
