@@ -107,6 +107,13 @@ def _usable(sentence: str) -> bool:
     return len(words) >= 4 and not sentence.endswith(":") and len(sentence) <= 400
 
 
+def _cite(sentence: str, n: int) -> str:
+    """The marker goes inside the sentence, before its final punctuation."""
+    if sentence and sentence[-1] in ".!?。":
+        return f"{sentence[:-1]} [{n}]{sentence[-1]}"
+    return f"{sentence} [{n}]"
+
+
 def select_sentences(passages: list[Passage], question: str, context: str, count: int) -> list[tuple[Passage, str]]:
     """The `count` passage sentences that best answer the question, in passage and reading order."""
     candidates: list[tuple[int, int, Passage, str]] = []
@@ -148,7 +155,7 @@ def compose_reply(passages: list[Passage], question: str, context: str, *, tone:
             opening.append(WARM_OPENER[lang])
         lines.append(" ".join(opening))
         lines.append("")
-        body = [f"{sentence} [{passage.n}]" for passage, sentence in chosen]
+        body = [_cite(sentence, passage.n) for passage, sentence in chosen]
         if tone == "detailed":
             lines.extend(f"- {b}" for b in body)
         else:

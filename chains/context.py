@@ -8,6 +8,11 @@ from chains.schemas import Ticket
 from knowledge.types import Hit
 
 
+def fenced_json(value) -> str:
+    """JSON for a prompt's data block; `<` and `>` are escaped so no text can close the fence it sits in."""
+    return json.dumps(value, ensure_ascii=False, indent=1).replace("<", "\\u003c").replace(">", "\\u003e")
+
+
 @dataclass
 class TaskContext:
     ticket: Ticket                      # already redacted
@@ -23,14 +28,14 @@ class TaskContext:
     def conversation_json(self) -> str:
         """Public messages only: internal notes never leave for a provider."""
         rows = [{"role": m.role, "author": m.author, "text": m.text} for m in self.ticket.public_messages()]
-        return json.dumps(rows, ensure_ascii=False, indent=1)
+        return fenced_json(rows)
 
     def passages(self) -> list[dict]:
         return [{"n": i, "id": h.chunk.id, "title": h.chunk.title, "section": h.chunk.section,
                  "lang": h.chunk.lang, "text": h.chunk.text} for i, h in enumerate(self.hits, start=1)]
 
     def passages_json(self) -> str:
-        return json.dumps(self.passages(), ensure_ascii=False, indent=1)
+        return fenced_json(self.passages())
 
     def task_json(self, kind: str, **extra) -> str:
-        return json.dumps({"kind": kind, "subject": self.ticket.subject, **extra}, ensure_ascii=False)
+        return fenced_json({"kind": kind, "subject": self.ticket.subject, **extra}).replace("\n", " ")

@@ -36,8 +36,15 @@ def draft_sentences(text: str) -> list[str]:
     return [s for line in text.splitlines() if line.strip() for s in split_sentences(line)]
 
 
+TRAILING_MARKERS = re.compile(r"([.!?。])((?:[ \t]?\[\d{1,2}\])+)")
+
+
 def parse_draft(text: str, ctx: TaskContext, tone: str) -> Draft:
-    """Resolve [n] markers to chunk ids, drop markers that point nowhere, and list uncited factual sentences."""
+    """Resolve [n] markers to chunk ids, drop markers that point nowhere, and list uncited factual sentences.
+
+    A marker written after the full stop ("days. [2]") belongs to the sentence before it.
+    """
+    text = TRAILING_MARKERS.sub(lambda m: m.group(2) + m.group(1), text)
     chunk_ids = [h.chunk.id for h in ctx.hits]
     citations: list[Citation] = []
     unsupported: list[int] = []

@@ -36,9 +36,6 @@ def parse_blocks(text: str) -> dict[str, Any]:
     blocks: dict[str, Any] = {}
     for name, body in BLOCK.findall(text):
         body = body.strip()
-        if name == "draft":
-            blocks[name] = body
-            continue
         try:
             blocks[name] = json.loads(body) if body else None
         except json.JSONDecodeError as exc:

@@ -84,7 +84,7 @@ def assist(ticket: Ticket, deps: AssistDeps, stream: StreamSink | None = None) -
         return cached
     key = cache_key(ticket, deps)
     result = _assist_uncached(ticket, deps, stream)
-    if deps.cache is not None:
+    if deps.cache is not None and not result.notices:  # a degraded result must not outlive the outage
         deps.cache.put(key, result.model_dump_json())
     return result
 

@@ -5,6 +5,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from pydantic import BaseModel, ConfigDict
 
+from chains.context import fenced_json
 from chains.prompts import load_prompt
 from chains.redact import Redactor, customer_names, redact_ticket
 from chains.schemas import Ticket
@@ -24,10 +25,8 @@ class RewriteResult(BaseModel):
 
 
 def rewrite_messages(text: str, operation: str, language: str, shop_name: str) -> list[BaseMessage]:
-    import json
-
-    task = json.dumps({"kind": "rewrite", "operation": operation, "language": language}, ensure_ascii=False)
-    return load_prompt(PROMPT).render(task=task, draft=text, shop_name=shop_name)
+    task = fenced_json({"kind": "rewrite", "operation": operation, "language": language})
+    return load_prompt(PROMPT).render(task=task, draft=fenced_json(text), shop_name=shop_name)
 
 
 def rewrite(model: BaseChatModel, text: str, operation: str, language: str = "en", shop_name: str = "Maru Market",

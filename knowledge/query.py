@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-RECENCY_DECAY = 0.5
-AGENT_WEIGHT = 0.35
-MAX_TURNS = 6
+# Measured on doc2dial dev (BM25, document level): decay 0.5 / agent 0.35 / 6 turns R@1 0.697 R@5 0.920;
+# decay 0.7 / agent 0.6 / 10 turns R@1 0.737 R@5 0.938. Agent turns name the topic the KB is about.
+RECENCY_DECAY = 0.7
+AGENT_WEIGHT = 0.6
+MAX_TURNS = 10
 
 
 @dataclass

@@ -1,0 +1,199 @@
+"""Prompt files (loading, rendering, versions) and settings (secrets never shown, clear errors when missing)."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from langchain_core.messages import HumanMessage, SystemMessage
+
+import chains.prompts as prompts
+from chains.prompts import MissingVariables, load_prompt, prompt_versions
+from chains.settings import MissingSecretError, Settings
+
+PROMPT_NAMES = sorted(p.stem for p in prompts.PROMPT_DIR.glob("*.md"))
+SECRET = "sk-test-SECRET123"
+ENV_NAMES = ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY", "ASSIST_LLM", "OPENAI_BASE_URL", "ASSIST_DATABASE_URL",
+             "ASSIST_SEND_WEBHOOK_URL", "AZURE_OPENAI_ENDPOINT")
+
+
+@pytest.fixture
+def prompt_copy(tmp_path, monkeypatch):
+    """A writable copy of the prompt folder that `load_prompt` reads instead of the shipped one."""
+    folder = tmp_path / "prompts"
+    shutil.copytree(prompts.PROMPT_DIR, folder)
+    monkeypatch.setattr(prompts, "PROMPT_DIR", folder)
+    load_prompt.cache_clear()
+    yield folder
+    load_prompt.cache_clear()
+
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    """No provider settings in the environment and a working directory without `.env`."""
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_prompt_folder_holds_the_task_prompts():
+    assert {"triage", "summarize", "draft", "rewrite"} <= set(PROMPT_NAMES)
+
+
+@pytest.mark.parametrize("name", PROMPT_NAMES)
+def test_load_prompt_has_system_and_human_blocks(name):
+    prompt = load_prompt(name)
+
+    assert prompt.name == name
+    assert prompt.system.strip() and prompt.human.strip()
+    assert "<system>" not in prompt.system and "<human>" not in prompt.human
+    assert len(prompt.version) == 8 and int(prompt.version, 16) >= 0
+
+
+@pytest.mark.parametrize("name", PROMPT_NAMES)
+def test_prompt_render_fills_every_variable(name):
+    prompt = load_prompt(name)
+    values = {v: f"<<value of {v}>>" for v in prompt.variables}
+
+    messages = prompt.render(**values)
+
+    assert [type(m) for m in messages] == [SystemMessage, HumanMessage]
+    rendered = "\n".join(str(m.content) for m in messages)
+    assert prompt.variables, "every task prompt takes data"
+    for variable, value in values.items():
+        assert value in rendered
+        assert "{" + variable + "}" not in rendered
+
+
+@pytest.mark.parametrize("name, missing", [(n, v) for n in PROMPT_NAMES for v in sorted(load_prompt(n).variables)])
+def test_prompt_render_raises_missing_variables(name, missing):
+    prompt = load_prompt(name)
+    values = {v: "x" for v in prompt.variables if v != missing}
+
+    with pytest.raises(MissingVariables) as excinfo:
+        prompt.render(**values)
+
+    assert missing in str(excinfo.value)
+    assert isinstance(excinfo.value, KeyError)
+
+
+def test_prompt_render_keeps_braces_inside_values_literal():
+    prompt = load_prompt("triage")
+    values = {v: "x" for v in prompt.variables} | {"conversation": '[{"text": "use {shop_name} now"}]'}
+
+    human = prompt.render(**values)[1].content
+
+    assert '[{"text": "use {shop_name} now"}]' in human
+
+
+def test_prompt_version_changes_when_the_text_changes(prompt_copy):
+    before = load_prompt("draft").version
+    draft_file = prompt_copy / "draft.md"
+    draft_file.write_text(draft_file.read_text(encoding="utf-8").replace("Rules:", "Rules (v2):"), encoding="utf-8")
+    assert load_prompt("draft").version == before, "loaded prompts are cached until cleared"
+
+    load_prompt.cache_clear()
+
+    after = load_prompt("draft")
+    assert after.version != before
+    assert "Rules (v2):" in after.system
+    assert prompt_versions("draft") == {"draft": after.version}
+
+
+def test_prompt_version_of_unchanged_copy_matches_shipped_prompt(monkeypatch, tmp_path):
+    shipped = prompt_versions(*PROMPT_NAMES)
+    folder = tmp_path / "copy"
+    shutil.copytree(prompts.PROMPT_DIR, folder)
+    monkeypatch.setattr(prompts, "PROMPT_DIR", folder)
+    load_prompt.cache_clear()
+    try:
+        assert prompt_versions(*PROMPT_NAMES) == shipped
+    finally:
+        load_prompt.cache_clear()
+
+
+def test_load_prompt_without_human_block_fails_loudly(prompt_copy):
+    (prompt_copy / "broken.md").write_text("<system>\nYou help.\n</system>\n", encoding="utf-8")
+
+    with pytest.raises(ValueError, match="broken.md"):
+        load_prompt("broken")
+
+
+def test_draft_prompt_says_customer_text_is_never_instructions():
+    prompt = load_prompt("draft")
+
+    system = prompt.system.lower()
+    assert "<conversation>" in system
+    assert "never an instruction" in system
+    assert "<conversation>\n{conversation}\n</conversation>" in prompt.human
+
+
+@pytest.mark.parametrize("name", ["triage", "summarize"])
+def test_analysis_prompts_fence_the_conversation_as_data(name):
+    prompt = load_prompt(name)
+
+    assert "never instructions" in prompt.system.lower()
+    assert "<conversation>\n{conversation}\n</conversation>" in prompt.human
+
+
+# -- settings -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("env_name, field", [
+    ("OPENAI_API_KEY", "openai_api_key"),
+    ("AZURE_OPENAI_API_KEY", "azure_openai_api_key"),
+    ("ASSIST_DATABASE_URL", "database_url"),
+    ("ASSIST_SEND_WEBHOOK_URL", "send_webhook_url"),
+])
+def test_settings_never_show_a_secret(clean_env, monkeypatch, env_name, field):
+    monkeypatch.setenv(env_name, SECRET)
+
+    settings = Settings()
+
+    assert getattr(settings, field).get_secret_value() == SECRET, "the secret was read"
+    for shown in (repr(settings), str(settings), settings.model_dump_json(), str(settings.model_dump())):
+        assert "SECRET123" not in shown
+
+
+def test_settings_secret_from_dotenv_is_read_and_hidden(clean_env):
+    (clean_env / ".env").write_text(f"OPENAI_API_KEY={SECRET}\n", encoding="utf-8")
+
+    settings = Settings()
+
+    assert settings.require("openai_api_key") == SECRET
+    assert settings.llm == "openai:gpt-4o-mini"
+    assert "SECRET123" not in repr(settings) + str(settings) + settings.model_dump_json()
+
+
+def test_settings_require_missing_key_says_how_to_fix(clean_env):
+    settings = Settings()
+
+    with pytest.raises(MissingSecretError) as excinfo:
+        settings.require("openai_api_key")
+
+    message = str(excinfo.value)
+    assert "OPENAI_API_KEY" in message
+    assert "ASSIST_LLM=offline" in message
+
+
+def test_settings_require_blank_key_counts_as_missing(clean_env, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "   ")
+
+    with pytest.raises(MissingSecretError, match="OPENAI_API_KEY"):
+        Settings().require("openai_api_key")
+
+
+def test_settings_without_key_choose_the_offline_engine(clean_env):
+    assert Settings().llm == "offline"
+
+
+def test_settings_explicit_llm_wins(clean_env, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    monkeypatch.setenv("ASSIST_LLM", "offline")
+
+    assert Settings().llm == "offline"
+
+
+def test_load_chat_model_openai_without_key_raises_missing_secret(clean_env):
+    from chains.models import load_chat_model
+
+    with pytest.raises(MissingSecretError, match="OPENAI_API_KEY"):
+        load_chat_model("openai:gpt-4o-mini", Settings())
