@@ -28,6 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--embeddings", default="")
     search.add_argument("--json", action="store_true")
     sub.add_parser("prepare-models", help="export the bundled MiniLM to ONNX (fp32 and int8) once, offline")
+    cal = sub.add_parser("calibrate", help="fit the answerability gate on labelled questions (JSONL: question, article_id)")
+    cal.add_argument("questions", type=Path)
+    cal.add_argument("--index", type=Path, default=None)
     stats = sub.add_parser("stats", help="describe the live index")
     stats.add_argument("--index", type=Path, default=None)
     stats.add_argument("--json", action="store_true")
@@ -97,6 +100,21 @@ def run_stats(args) -> int:
     return 0
 
 
+def run_calibrate(args) -> int:
+    from knowledge.calibrate import CalibrationError, calibrate, load_questions, save_calibrated
+
+    root = args.index or default_index_dir()
+    index = load_index(root, load_embedder())
+    try:
+        params = calibrate(index, load_questions(args.questions))
+    except (CalibrationError, OSError, ValueError) as exc:
+        print(f"error: cannot calibrate: {exc}", file=sys.stderr)
+        return 2
+    name = save_calibrated(index, root, params)
+    print(f"Calibrated the gate on {params['examples']} questions (threshold {params['threshold']:.2f}) -> {name}")
+    return 0
+
+
 def run_prepare_models(args) -> int:
     from knowledge.embeddings import ensure_onnx_model
 
@@ -107,7 +125,8 @@ def run_prepare_models(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    commands = {"build": run_build, "search": run_search, "stats": run_stats, "prepare-models": run_prepare_models}
+    commands = {"build": run_build, "search": run_search, "stats": run_stats, "prepare-models": run_prepare_models,
+                "calibrate": run_calibrate}
     try:
         return commands[args.command](args)
     except (IndexError_, EmbeddingError) as exc:
