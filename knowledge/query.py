@@ -14,6 +14,7 @@ MAX_TURNS = 10
 class WeightedText:
     text: str
     weight: float
+    role: str = "customer"
 
 
 @dataclass
@@ -25,6 +26,12 @@ class RetrievalQuery:
     @classmethod
     def of(cls, text: str) -> "RetrievalQuery":
         return cls([WeightedText(text, 1.0)])
+
+    def latest_customer_text(self) -> str:
+        return next((p.text for p in self.parts if p.role == "customer"), self.parts[0].text if self.parts else "")
+
+    def agent_text(self) -> str:
+        return " ".join(p.text for p in self.parts if p.role == "agent")
 
     @property
     def text(self) -> str:
@@ -45,10 +52,10 @@ def query_from_turns(turns: list[tuple[str, str]]) -> RetrievalQuery:
         if not text.strip() or role == "note":
             continue
         if role in ("customer", "user"):
-            parts.append(WeightedText(text, RECENCY_DECAY**customer_age))
+            parts.append(WeightedText(text, RECENCY_DECAY**customer_age, "customer"))
             customer_age += 1
         else:
-            parts.append(WeightedText(text, AGENT_WEIGHT * RECENCY_DECAY ** max(customer_age - 1, 0)))
+            parts.append(WeightedText(text, AGENT_WEIGHT * RECENCY_DECAY ** max(customer_age - 1, 0), "agent"))
         if len(parts) >= MAX_TURNS:
             break
     return RetrievalQuery(parts)

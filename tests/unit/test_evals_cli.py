@@ -13,8 +13,8 @@ DOCS = [
         "Change your address\n\nYou must report a change of address to the DMV within ten days of moving. "
         "You can change the address on your license and registration online. There is no fee to change an address.")},
     {"title": "Retirement benefits#1_0", "domain": "ssa", "doc_text": (
-        "Retirement benefits\n\nYou can apply for retirement benefits online when you are at least 61 years and 9 months old. "
-        "Your benefit amount depends on your earnings record. Benefits are paid monthly by direct deposit.")},
+        "Retirement benefits\n\nYou can apply for retirement benefits online when you are at least 61 years "
+        "and 9 months old. Your benefit amount depends on your earnings record. Benefits are paid monthly by direct deposit.")},
     {"title": "Student loan repayment#1_0", "domain": "studentaid", "doc_text": (
         "Repaying student loans\n\nYour first student loan payment is due six months after you graduate. "
         "An income-driven repayment plan sets the monthly payment based on your income and family size.")},
@@ -70,8 +70,10 @@ def data_dir(tmp_path: Path) -> Path:
     _write(root / "tweetsumm" / "holdout.jsonl", [_tweetsumm_row(n) for n in range(2)])
     _write(root / "ko_3i4k" / "holdout.jsonl", [{"text": "배송 언제 와요?", "label": 2}])
     _write(root / "abcd_kb" / "guidelines.jsonl", [
-        {"flow": "Orders", "flow_description": "order issues", "subflow": "Status Delivery", "instructions": ["Check the order."],
-         "actions": [{"type": "interaction", "button": "Pull up Account", "text": "Ask for the account ID.", "subtext": []}]}])
+        {"flow": "Orders", "flow_description": "order issues", "subflow": "Status Delivery",
+         "instructions": ["Check the order."],
+         "actions": [{"type": "interaction", "button": "Pull up Account", "text": "Ask for the account ID.",
+                      "subtext": []}]}])
     return root
 
 

@@ -1,0 +1,71 @@
+"""`python -m evals`: run the product on every dataset present in a data folder and report the metrics."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_DATA_DIR = Path("..") / "shared" / "data"
+DEFAULT_CACHE_DIR = Path("var") / "eval_cache"
+
+
+def parser() -> argparse.ArgumentParser:
+    """Command-line options."""
+    p = argparse.ArgumentParser(prog="python -m evals", description="Evaluate the agent-assist product on datasets.")
+    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="folder of <dataset>/<split>.jsonl")
+    p.add_argument("--split", default="dev", help="split to score; labelled examples always come from dev")
+    p.add_argument("--only", default="", help="comma-separated dataset names")
+    p.add_argument("--json", type=Path, default=None, help="write the metrics as JSON here")
+    p.add_argument("--markdown", type=Path, default=None, help="write a Markdown report here")
+    p.add_argument("--engine", default="offline", help="offline (default) or openai:<model>")
+    p.add_argument("--limit", type=int, default=None, help="debug only: first N rows of each file")
+    p.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, help="where built indexes are kept between runs")
+    p.add_argument("--no-cache", action="store_true", help="build every index afresh and keep nothing on disk")
+    return p
+
+
+def selected(only: str) -> list[str] | None:
+    """Dataset names from --only, or None for all; unknown names are an error."""
+    from evals.runner import NAMES
+
+    names = [n.strip() for n in only.split(",") if n.strip()]
+    unknown = [n for n in names if n not in NAMES]
+    if unknown:
+        raise SystemExit(f"error: unknown dataset(s) {', '.join(unknown)}; known: {', '.join(NAMES)}")
+    return names or None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the harness; exit status 1 when a dataset failed, 2 on bad arguments."""
+    from evals import report, runner
+    from evals.context import EvalContext
+    from evals.datasets import Layout
+    from evals.engine import check_engine
+
+    args = parser().parse_args(argv)
+    if not args.data_dir.is_dir():
+        print(f"error: data folder {args.data_dir} does not exist", file=sys.stderr)
+        return 2
+    only = selected(args.only)
+    problem = check_engine(args.engine)
+    if problem:
+        print(f"error: engine {args.engine}: {problem}", file=sys.stderr)
+        return 2
+    ctx = EvalContext(Layout(args.data_dir, args.split, args.limit), engine=args.engine,
+                      cache_dir=None if args.no_cache else args.cache_dir)
+    started_at, started = runner.now(), time.perf_counter()
+    outcome = runner.run(ctx, only)
+    meta = runner.meta(ctx, outcome, time.perf_counter() - started, started_at)
+    print()
+    print(report.header_line(meta))
+    print(report.text_table(outcome.results))
+    if args.json:
+        report.write_json(args.json, outcome.results, meta)
+    if args.markdown:
+        report.write_markdown(args.markdown, outcome.results, meta)
+    return 1 if outcome.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""doc2dial answerability: a second index without a seeded half of the documents; the product's gate should
+abstain on queries whose gold document was left out and answer the others.
+
+The gate's weights are learned with the product's `fit_gate` from dev queries only: with the dev split by
+5-fold group cross-validation on dialogues (each fold judged by weights fitted on the other folds), with any
+other split from all dev queries. Verdicts come from the product's `judge` with the weights set on the index.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from evals.context import EvalContext
+from evals.datasets import doc2dial_turns
+from evals.engine import product_k
+from evals.kb import DOC2DIAL, doc2dial_articles, half_index, removed_titles
+from evals.metrics import clean_number, mean, roc_auc
+
+FOLDS = 5
+TARGET_RECALL = 0.90  # fit_gate moves the threshold so at least this share of answerable training queries pass
+
+
+@dataclass
+class GateItem:
+    """One query run against the half index: its hits, gate features and whether its gold document is there."""
+
+    query: object
+    hits: list
+    features: dict
+    present: int
+    group: str
+
+
+def gate_items(ctx: EvalContext, rows: list[dict]) -> list[GateItem]:
+    """Hits and gate features of each query on the half index (the gold title is used only for the label)."""
+    from knowledge.gate import gate_features
+    from knowledge.query import query_from_turns
+
+    index = half_index(ctx)
+    removed = removed_titles(doc2dial_articles(ctx))
+    items = []
+    for row in rows:
+        query = query_from_turns(doc2dial_turns(row["question"]))
+        hits = index.search(query, k=product_k())
+        items.append(GateItem(query, hits, gate_features(index, query, hits), int(row["title"] not in removed),
+                              str(row.get("dial_id", row.get("id", "")))))
+    return items
+
+
+def fit_params(items: list[GateItem]) -> dict | None:
+    """Gate weights fitted on `items`, or None when they hold a single class."""
+    from knowledge.gate import fit_gate
+
+    labels = [i.present for i in items]
+    if len(set(labels)) < 2:
+        return None
+    return fit_gate([i.features for i in items], labels, target_recall=TARGET_RECALL)
+
+
+def verdicts(ctx: EvalContext, items: list[GateItem], params: dict | None) -> list[tuple[bool, float]]:
+    """(answerable, confidence) from the product's `judge` with `params` set on the half index."""
+    from knowledge.gate import judge
+
+    index = half_index(ctx)
+    index.manifest.gate = params
+    try:
+        return [(v.answerable, v.confidence) for v in (judge(index, i.query, i.hits) for i in items)]
+    finally:
+        index.manifest.gate = None
+
+
+def group_folds(groups: list[str], n: int = FOLDS) -> list[tuple[list[int], list[int]]]:
+    """Train/test positions of a group k-fold split (no shuffling, so fixed for fixed data)."""
+    from sklearn.model_selection import GroupKFold
+
+    n = min(n, len(set(groups)))
+    if n < 2:
+        return []
+    return [(list(tr), list(te)) for tr, te in GroupKFold(n_splits=n).split(groups, groups=groups)]
+
+
+def cross_validated(ctx: EvalContext, items: list[GateItem]) -> list[tuple[bool, float]]:
+    """Out-of-fold verdicts for every dev item."""
+    folds = group_folds([i.group for i in items])
+    if not folds:
+        return verdicts(ctx, items, None)
+    out: list[tuple[bool, float]] = [(True, 1.0)] * len(items)
+    for train, test in folds:
+        params = fit_params([items[j] for j in train])
+        for j, verdict in zip(test, verdicts(ctx, [items[j] for j in test], params)):
+            out[j] = verdict
+    return out
+
+
+def scores(items: list[GateItem], judged: list[tuple[bool, float]]) -> dict[str, float | None]:
+    """The two headline rates and the gate confidence's AUC (answerable = positive)."""
+    labels = [i.present for i in items]
+    return {
+        "abstain_when_gold_removed": clean_number(mean([0.0 if a else 1.0 for (a, _), y in zip(judged, labels) if y == 0])),
+        "answered_when_gold_present": clean_number(mean([1.0 if a else 0.0 for (a, _), y in zip(judged, labels) if y == 1])),
+        "gate_auc": clean_number(roc_auc(labels, [c for _, c in judged])),
+    }
+
+
+def evaluate(ctx: EvalContext, rows: list[dict]) -> dict[str, float | None]:
+    """Answerability metrics for the scored split."""
+    items = gate_items(ctx, rows)
+    if ctx.layout.is_dev:
+        judged = cross_validated(ctx, items)
+        scheme = f"{FOLDS}-fold GroupKFold on dial_id within dev"
+    else:
+        params = fit_params(gate_items(ctx, ctx.layout.dev_rows(DOC2DIAL)))
+        judged = verdicts(ctx, items, params)
+        scheme = "fitted on all dev queries" if params else "dev had one class: prior gate"
+    removed = removed_titles(doc2dial_articles(ctx))
+    ctx.note(DOC2DIAL, answerability=f"half index without {len(removed)} of {len(doc2dial_articles(ctx))} documents "
+                                     f"(random.Random(0).sample of sorted titles); fit_gate(target_recall={TARGET_RECALL}); "
+                                     f"{scheme}; verdicts from knowledge.gate.judge on the top {product_k()} hits")
+    return scores(items, judged)
