@@ -117,10 +117,12 @@ def _cite(sentence: str, n: int) -> str:
 def select_sentences(passages: list[Passage], question: str, context: str, count: int) -> list[tuple[Passage, str]]:
     """The `count` passage sentences that best answer the question, in passage and reading order."""
     candidates: list[tuple[int, int, Passage, str]] = []
+    seen: set[str] = set()  # chunks overlap by a sentence: never offer the same sentence twice
     for rank, passage in enumerate(passages):
         for pos, raw in enumerate(split_sentences(passage.text)):
             sentence = _clean(raw)
-            if _usable(sentence):
+            if _usable(sentence) and sentence.lower() not in seen:
+                seen.add(sentence.lower())
                 candidates.append((rank, pos, passage, sentence))
     if not candidates:
         return []

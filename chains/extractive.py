@@ -77,8 +77,8 @@ def summarize_conversation(conversation: list[dict], lang: str = "en") -> dict:
 
 
 def summary_text(summary: dict) -> str:
-    """The summary as plain prose (for evaluation against reference summaries)."""
-    parts = [summary["issue"]]
+    """The summary as plain prose, who said what made explicit (for evaluation against reference summaries)."""
+    parts = [f"Customer: {summary['issue']}"]
     if summary["done_so_far"] not in NOTHING_YET.values():
-        parts.append(summary["done_so_far"])
+        parts.append(f"Agent: {summary['done_so_far']}")
     return " ".join(parts)
