@@ -36,6 +36,9 @@ def open_index(settings: Settings) -> KnowledgeIndex:
 
 def build_deps(settings: Settings, index: KnowledgeIndex | None = None, cache: ResultCache | None = None,
                llm: str | None = None) -> AssistDeps:
+    from knowledge.text import lexical_tokens
+
+    lexical_tokens("준비")  # load Kiwi now (1–2 s) rather than on the first Korean ticket
     offline = offline_engine()
     spec = llm or settings.llm
     model = offline if spec == "offline" else load_chat_model(spec, settings)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from chains.schemas import Customer, Message, Role, Ticket
-from desk.tickets import TicketFormatError, describe_validation_error, natural_key
+from desk.tickets import TicketFormatError, describe_validation_error, natural_key, read_json_file
 
 ROLE_ALIASES: dict[str, Role] = {
     **dict.fromkeys(("customer", "end user", "requester", "user", "contact"), "customer"),
@@ -111,12 +110,7 @@ def import_json(path: str | Path, roles: Mapping[str, Role] | None = None) -> li
     author, body, public, created_at}]}; a comment with public=false becomes an internal note.
     """
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise TicketFormatError(
-            f"{path.name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
+    data = read_json_file(path)
     items = data.get("tickets") if isinstance(data, dict) else data
     if not isinstance(items, list):
         raise TicketFormatError(f"{path.name}: expected a list of tickets")

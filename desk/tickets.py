@@ -33,18 +33,22 @@ def demo_tickets_dir() -> Path:
     return Path(__file__).resolve().parent / "demo" / "tickets"
 
 
-def load_ticket(path: str | Path) -> Ticket:
-    """Read one ticket JSON file; any problem becomes a TicketFormatError naming file and field."""
-    path = Path(path)
+def read_json_file(path: Path) -> object:
+    """Parsed JSON of a file; bad JSON or encoding becomes a TicketFormatError naming the file."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise TicketFormatError(
             f"{path.name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
     except UnicodeDecodeError:
         raise TicketFormatError(f"{path.name}: not UTF-8 text") from None
-    return parse_ticket(data, source=path.name)
+
+
+def load_ticket(path: str | Path) -> Ticket:
+    """Read one ticket JSON file; any problem becomes a TicketFormatError naming file and field."""
+    path = Path(path)
+    return parse_ticket(read_json_file(path), source=path.name)
 
 
 def parse_ticket(data: object, source: str) -> Ticket:
