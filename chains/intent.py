@@ -15,6 +15,11 @@ from knowledge.embeddings import Embedder
 EXAMPLES_FILE = Path(__file__).resolve().parent / "data" / "intent_examples.jsonl"
 EMBEDDING_WEIGHT = 4.0  # embeddings carry paraphrase; n-grams carry exact wording and Korean morphology
 REGULARISATION_C = 30.0
+# The regression's probabilities are blended with a vote of the 10 nearest examples (softmax over cosine
+# at temperature 0.1): banking77 dev 5-fold 0.874 -> 0.880.
+KNN_WEIGHT = 0.4
+KNN_NEIGHBOURS = 10
+KNN_SHARPNESS = 10.0
 
 
 @dataclass(frozen=True)
@@ -51,9 +56,24 @@ class IntentClassifier:
 
         self._words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(texts)
         self._chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2).fit(texts)
-        features = self._features(texts, vectors)
-        self._model = LogisticRegression(C=self.c, max_iter=3000).fit(features, list(labels))
+        vectors = self.embedder.encode(list(texts)) if vectors is None else vectors
+        self._model = LogisticRegression(C=self.c, max_iter=3000).fit(self._features(texts, vectors), list(labels))
+        index = {label: i for i, label in enumerate(self._model.classes_)}
+        self._train_vectors = np.asarray(vectors, dtype=np.float32)
+        self._train_classes = np.asarray([index[label] for label in labels])
         return self
+
+    def _probabilities(self, texts: Sequence[str], vectors: np.ndarray | None) -> np.ndarray:
+        """Regression probabilities blended with a similarity-weighted vote of the nearest examples."""
+        vectors = self.embedder.encode(list(texts)) if vectors is None else vectors
+        probs = self._model.predict_proba(self._features(texts, vectors))
+        sims = np.asarray(vectors, dtype=np.float32) @ self._train_vectors.T
+        k = min(KNN_NEIGHBOURS, sims.shape[1])
+        votes = np.zeros_like(probs)
+        for row, neighbours in enumerate(np.argpartition(-sims, k - 1, axis=1)[:, :k]):
+            np.add.at(votes[row], self._train_classes[neighbours], np.exp(KNN_SHARPNESS * sims[row, neighbours]))
+        votes /= np.maximum(votes.sum(axis=1, keepdims=True), 1e-12)
+        return (1 - KNN_WEIGHT) * probs + KNN_WEIGHT * votes
 
     def _features(self, texts: Sequence[str], vectors: np.ndarray | None) -> sparse.csr_matrix:
         vectors = self.embedder.encode(list(texts)) if vectors is None else vectors
@@ -66,7 +86,7 @@ class IntentClassifier:
             raise RuntimeError("IntentClassifier.predict called before fit")
         if not texts:
             return []
-        probs = self._model.predict_proba(self._features(texts, vectors))
+        probs = self._probabilities(texts, vectors)
         best = probs.argmax(axis=1)
         return [IntentPrediction(str(self._model.classes_[i]), float(p[i])) for i, p in zip(best, probs)]
 
@@ -77,7 +97,7 @@ class IntentClassifier:
         if self._model is None or not texts:
             return IntentPrediction("other", 0.0)
         weights = np.asarray([w for t, w in segments if t.strip()], dtype=np.float64)
-        probs = self._model.predict_proba(self._features(texts, None))
+        probs = self._probabilities(texts, None)
         mean = (probs * weights[:, None]).sum(axis=0) / weights.sum()
         best = int(mean.argmax())
         return IntentPrediction(str(self._model.classes_[best]), float(mean[best]))
