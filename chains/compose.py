@@ -82,7 +82,7 @@ class Passage:
 
 
 def greeting(name: str, lang: str) -> str:
-    first = name.split()[0] if name and lang == "en" else name
+    first = name
     if lang == "ko":
         return f"{name} 고객님, 안녕하세요." if name else "고객님, 안녕하세요."
     return f"Hi {first}," if first else "Hello,"

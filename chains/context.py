@@ -24,6 +24,7 @@ class TaskContext:
     agent_name: str = "Support team"
     shop_name: str = "Maru Market"
     intents: list[str] = field(default_factory=list)
+    customer_first_name: str = ""      # a placeholder like [NAME_2] once redacted
 
     def conversation_json(self) -> str:
         """Public messages only: internal notes never leave for a provider."""

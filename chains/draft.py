@@ -25,6 +25,7 @@ CLAIM = re.compile(
 def draft_messages(ctx: TaskContext, tone: str) -> list[BaseMessage]:
     task = ctx.task_json(
         "draft", tone=tone, language=ctx.language, customer_name=ctx.ticket.customer.name,
+        customer_first_name=ctx.customer_first_name,
         agent_name=ctx.agent_name, shop_name=ctx.shop_name, answerable=ctx.answerable,
     )
     return load_prompt(PROMPT).render(task=task, passages=ctx.passages_json(), conversation=ctx.conversation_json(),

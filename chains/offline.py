@@ -104,7 +104,7 @@ class OfflineChatModel(BaseChatModel):
         sentiment = task.get("sentiment") or signals.sentiment_label(" ".join(customer_turns[-2:]))
         return compose_reply(
             passages, question, context, tone=task.get("tone", "concise"), lang=task.get("language", "en"),
-            intent=intent, sentiment=sentiment, customer=task.get("customer_name", ""),
+            intent=intent, sentiment=sentiment, customer=task.get("customer_first_name") or task.get("customer_name", ""),
             agent=task.get("agent_name", ""), shop=task.get("shop_name", ""), answerable=bool(task.get("answerable", True)),
         )
 

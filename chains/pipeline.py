@@ -104,6 +104,7 @@ def _assist_uncached(ticket: Ticket, deps: AssistDeps, stream: StreamSink | None
 
     started = time.perf_counter()
     ctx = retrieve_context(redacted, deps)
+    ctx.customer_first_name = _first_name_placeholder(ticket, redactor)
     timings["retrieve"] = time.perf_counter() - started
 
     usage = UsageMetadataCallbackHandler()
@@ -157,6 +158,14 @@ def retrieve_context(redacted: Ticket, deps: AssistDeps) -> TaskContext:
         language=redacted.language or detect_language(customer_text), ui_language=deps.ui_language,
         agent_name=deps.agent_name, shop_name=deps.shop_name, intents=deps.intents,
     )
+
+
+def _first_name_placeholder(ticket: Ticket, redactor: Redactor) -> str:
+    """The customer's first name as the redacted prompt will know it (Latin-script names only)."""
+    parts = ticket.customer.name.split()
+    if len(parts) < 2 or not parts[0].isascii():
+        return ""
+    return redactor.placeholder("NAME", parts[0])
 
 
 class _TaskRunner:
