@@ -3,6 +3,8 @@ fed to a logistic regression trained on labelled example utterances (the shipped
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -20,6 +22,7 @@ REGULARISATION_C = 30.0
 KNN_WEIGHT = 0.4
 KNN_NEIGHBOURS = 10
 KNN_SHARPNESS = 10.0
+MEMO_SIZE = 512
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,8 @@ class IntentClassifier:
         self.c = c
         self.embedding_weight = embedding_weight
         self._model = None
+        self._memo: OrderedDict = OrderedDict()
+        self._memo_lock = threading.Lock()
 
     @property
     def labels(self) -> list[str]:
@@ -56,6 +61,7 @@ class IntentClassifier:
 
         self._words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(texts)
         self._chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2).fit(texts)
+        self._memo.clear()
         vectors = self.embedder.encode(list(texts)) if vectors is None else vectors
         self._model = LogisticRegression(C=self.c, max_iter=3000).fit(self._features(texts, vectors), list(labels))
         index = {label: i for i, label in enumerate(self._model.classes_)}
@@ -92,7 +98,19 @@ class IntentClassifier:
 
 
     def predict_weighted(self, segments: Sequence[tuple[str, float]]) -> IntentPrediction:
-        """One label for several texts of a ticket (subject, first and latest message), averaging probabilities."""
+        """One label for several texts of a ticket (subject, first and latest message), averaging probabilities.
+
+        Memoised: triage and the three drafts of one ticket ask the same question concurrently; the lock makes
+        the later callers wait for the first answer instead of encoding again."""
+        key = tuple((text, float(weight)) for text, weight in segments)
+        with self._memo_lock:
+            if key not in self._memo:
+                self._memo[key] = self._predict_weighted(segments)
+                if len(self._memo) > MEMO_SIZE:
+                    self._memo.popitem(last=False)
+            return self._memo[key]
+
+    def _predict_weighted(self, segments: Sequence[tuple[str, float]]) -> IntentPrediction:
         texts = [t for t, _ in segments if t.strip()]
         if self._model is None or not texts:
             return IntentPrediction("other", 0.0)

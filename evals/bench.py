@@ -161,7 +161,9 @@ def assist_lines(r: dict) -> list[str]:
         f"{_get(off, 'cold', 'p50')}/{_get(off, 'cold', 'p95')} ms, warm p50/p95 {_get(off, 'warm', 'p50')}/"
         f"{_get(off, 'warm', 'p95')} ms, stages {_get(off, 'stages_ms_mean_warm')}",
         f"assist llm (fake server): warm p50/p95 {_get(llm, 'warm', 'p50')}/{_get(llm, 'warm', 'p95')} ms, "
-        f"overhead p50 {_get(llm, 'overhead_ms', 'p50')} ms, fallbacks {_get(llm, 'fallback_notices')}, "
+        f"overhead p50 {_get(llm, 'overhead_ms', 'p50')} ms over server {_get(llm, 'server_replay_ms', 'p50')} ms "
+        f"(fresh connection {_get(llm, 'server_replay_fresh_connection_ms', 'p50')} ms), "
+        f"fallbacks {_get(llm, 'fallback_notices')}, "
         f"TTFT {_get(llm, 'ttft', 'product_ms', 'p50')} ms vs server {_get(llm, 'ttft', 'server_first_chunk_ms', 'p50')} ms",
         f"model calls per view/rerun: offline {_get(mc, 'offline', 'view_model_calls', 'max')}/"
         f"{_get(mc, 'offline', 'rerun_model_calls', 'max')}, llm {_get(mc, 'llm', 'view_model_calls', 'max')}/"

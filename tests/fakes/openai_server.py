@@ -533,6 +533,11 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "FakeOpenAI/1.0"
     sys_version = ""
+
+    def setup(self) -> None:
+        """Headers and body go out in separate writes: without TCP_NODELAY each keep-alive reply stalls ~40 ms."""
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     server: "FakeOpenAIHTTPServer"
 
     # -- plumbing ----------------------------------------------------------- #
