@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -84,6 +86,19 @@ def _configure_sqlite_connection(dbapi_connection, _connection_record) -> None:
     """Per-connection SQLite settings: write-ahead log, busy timeout, safe-but-fast syncing."""
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
-    cursor.execute("PRAGMA journal_mode = WAL")
+    _enable_wal(cursor)
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.close()
+
+
+def _enable_wal(cursor, attempts: int = 50) -> None:
+    """Switch to WAL; the switch needs an exclusive lock and SQLite does not wait for it through the busy
+    timeout, so processes opening a brand-new file together retry briefly instead of failing."""
+    for attempt in range(attempts):
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 + 0.01 * attempt)
