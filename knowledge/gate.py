@@ -58,7 +58,8 @@ def _article_ngrams(index, article_id: str, n: int) -> set[tuple[str, ...]]:
     cache = index.__dict__.setdefault("_gate_ngrams", {})
     key = (article_id, n)
     if key not in cache:
-        cache[key] = _ngrams(" ".join(c.text for c in index.chunks if c.article_id == article_id), n)
+        rows = index.rows_by_article.get(article_id, [])
+        cache[key] = _ngrams(" ".join(index.chunks[r].text for r in rows), n)
     return cache[key]
 
 
@@ -135,7 +136,7 @@ def _coverage(terms: dict[str, float], present: set[str], idf: tuple[dict[str, i
 def _dense_latest(index, text: str, article_id: str) -> float:
     if not text.strip() or not len(index.vectors):
         return 0.0
-    rows = [i for i, c in enumerate(index.chunks) if c.article_id == article_id]
+    rows = index.rows_by_article.get(article_id, [])
     vector = index.embedder.encode([text])[0]
     return float((index.vectors[rows] @ vector).max()) if rows else 0.0
 

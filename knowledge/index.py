@@ -79,7 +79,9 @@ class KnowledgeIndex:
         self._faiss = faiss.IndexFlatIP(manifest.dim)
         if len(vectors):
             self._faiss.add(vectors)
-        self._article_of = np.asarray([c.article_id for c in chunks], dtype=object)
+        self.rows_by_article: dict[str, list[int]] = {}
+        for row, chunk in enumerate(chunks):
+            self.rows_by_article.setdefault(chunk.article_id, []).append(row)
 
     def __len__(self) -> int:
         return len(self.chunks)
