@@ -71,8 +71,9 @@ def cache_key(ticket: Ticket, deps: AssistDeps) -> str:
 StreamSink = Callable[[str, str], None]  # (tone, text piece)
 
 
-def cached_result(ticket: Ticket, deps: AssistDeps) -> AssistResult | None:
-    if deps.cache is None or not (cached := deps.cache.get(cache_key(ticket, deps))):
+def cached_result(key: str, deps: AssistDeps) -> AssistResult | None:
+    """The stored result under `key` (see `cache_key`), if any."""
+    if deps.cache is None or not (cached := deps.cache.get(key)):
         return None
     deps.counters["cache_hits"] += 1
     return AssistResult.model_validate_json(cached)
@@ -80,9 +81,13 @@ def cached_result(ticket: Ticket, deps: AssistDeps) -> AssistResult | None:
 
 def assist(ticket: Ticket, deps: AssistDeps, stream: StreamSink | None = None) -> AssistResult:
     """The assist result for a ticket; with `stream`, draft text is passed on piece by piece as it is produced."""
-    if (cached := cached_result(ticket, deps)) is not None:
-        return cached
     key = cache_key(ticket, deps)
+    cached = cached_result(key, deps)
+    return cached if cached is not None else assist_fresh(ticket, deps, key, stream)
+
+
+def assist_fresh(ticket: Ticket, deps: AssistDeps, key: str, stream: StreamSink | None = None) -> AssistResult:
+    """Compute the result (the cache was already missed) and store it under `key` unless it is degraded."""
     result = _assist_uncached(ticket, deps, stream)
     if deps.cache is not None and not result.notices:  # a degraded result must not outlive the outage
         deps.cache.put(key, result.model_dump_json())

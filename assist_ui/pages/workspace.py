@@ -11,7 +11,7 @@ import streamlit as st
 from assist_ui import deps, render, state
 from assist_ui.rewrite_tools import render_rewrite_tools
 from chains.models import engine_of, model_name_of
-from chains.pipeline import assist, cache_key, cached_result
+from chains.pipeline import assist_fresh, cache_key, cached_result
 from chains.schemas import AssistResult, Ticket
 from desk.schemas import SuggestionRecord
 from desk.send import send_reply
@@ -75,23 +75,23 @@ def compute_assist(ticket: Ticket) -> AssistResult:
     """The assist result for this ticket content: session memo, then the shared store cache, then compute."""
     deps_ = deps.get_deps()
     key = cache_key(ticket, deps_)
-    result = state.assist_result(key) or cached_result(ticket, deps_)
+    result = state.assist_result(key) or cached_result(key, deps_)
     if result is None:
         if engine_of(deps_.model) == "llm":
-            result = stream_assist(ticket, deps_)
+            result = stream_assist(ticket, deps_, key)
         else:
             with st.spinner("Reading the ticket and the knowledge base…"):
-                result = assist(ticket, deps_)
+                result = assist_fresh(ticket, deps_, key)
     state.remember_assist_result(key, result)
     return result
 
 
-def stream_assist(ticket: Ticket, deps_) -> AssistResult:
+def stream_assist(ticket: Ticket, deps_, key: str) -> AssistResult:
     """Run assist() in a worker and stream the first draft into the page while the other tasks finish."""
     pieces: queue.Queue[str] = queue.Queue()
     first = deps_.tones[0]
     with ThreadPoolExecutor(max_workers=1) as pool:
-        future = pool.submit(assist, ticket, deps_, lambda tone, piece: pieces.put(piece) if tone == first else None)
+        future = pool.submit(assist_fresh, ticket, deps_, key, lambda tone, piece: pieces.put(piece) if tone == first else None)
         with st.container(border=True):
             st.caption(f"Drafting a {first} reply with {model_name_of(deps_.model)}…")
             st.write_stream(_drain(pieces, future))
