@@ -1,7 +1,6 @@
 """Where the desk store lives: URL resolution, safe URL rendering and engine creation."""
 from __future__ import annotations
 
-import os
 import sqlite3
 import time
 from pathlib import Path
@@ -10,8 +9,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from core.settings import Settings, load_settings
+
 DATABASE_URL_ENV = "ASSIST_DATABASE_URL"
-DEFAULT_SQLITE_PATH = Path("var") / "assist.db"
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 _POSTGRES_ALIASES = ("postgres", "postgresql")
@@ -21,10 +21,13 @@ class StoreError(RuntimeError):
     """The desk store cannot be opened or used; the message never contains a password."""
 
 
-def resolve_url(url: str | URL | None = None) -> URL:
-    """Pick the store URL: the argument, else $ASSIST_DATABASE_URL, else ./var/assist.db."""
-    raw = url or os.environ.get(DATABASE_URL_ENV) or default_sqlite_url()
-    parsed = _parse(raw)
+def resolve_url(url: str | URL | None = None, settings: Settings | None = None) -> URL:
+    """Pick the store URL: the argument, else ASSIST_DATABASE_URL, else var/assist.db; a relative SQLite
+    file is resolved against ASSIST_HOME like every path in settings."""
+    settings = settings or load_settings()
+    parsed = _parse(url or settings.database_url_value() or default_sqlite_url(settings))
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        parsed = parsed.set(database=str(settings.resolve(parsed.database)))
     if parsed.drivername in _POSTGRES_ALIASES:
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
@@ -45,9 +48,9 @@ def _parse(raw: str | URL) -> URL:
         ) from None
 
 
-def default_sqlite_url() -> str:
-    """The SQLite file used when nothing is configured: var/assist.db in the working directory."""
-    return f"sqlite:///{Path.cwd() / DEFAULT_SQLITE_PATH}"
+def default_sqlite_url(settings: Settings) -> str:
+    """The SQLite file used when nothing is configured: var/assist.db under ASSIST_HOME."""
+    return f"sqlite:///{settings.default_sqlite_path}"
 
 
 def safe_url(url: str | URL) -> str:

@@ -8,8 +8,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from chains.schemas import Customer, Message, Role, Ticket
-from desk.tickets import TicketFormatError, describe_validation_error, natural_key, read_json_file
+from core.tickets import (
+    TicketFormatError,
+    describe_validation_error,
+    natural_key,
+    read_json_file,
+)
+from core.types import Customer, Message, Role, Ticket
 
 ROLE_ALIASES: dict[str, Role] = {
     **dict.fromkeys(("customer", "end user", "requester", "user", "contact"), "customer"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from statistics import fmean
 
-from desk.schemas import AuditEvent
+from core.types import AuditEvent
 
 
 def lead_metrics(events: Iterable[AuditEvent]) -> dict:

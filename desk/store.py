@@ -10,20 +10,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
-from chains.schemas import Message
+from core.settings import Settings
+from core.types import AuditEvent, Message, TicketStatus
 from desk import tables
 from desk.db import StoreError, create_store_engine, resolve_url, safe_url
 from desk.migrate import upgrade_to_head
-from desk.schemas import AuditEvent, TicketStatus
 
 DEFAULT_STATUS: TicketStatus = "open"
 STATUSES: tuple[TicketStatus, ...] = ("open", "replied")
 _JSON_FIELDS = ("citations", "flags", "prompt_versions")
 
 
-def open_store(url: str | URL | None = None) -> DeskStore:
-    """Open (and migrate) the desk store at `url`, $ASSIST_DATABASE_URL or ./var/assist.db."""
-    resolved = resolve_url(url)
+def open_store(url: str | URL | None = None, settings: Settings | None = None) -> DeskStore:
+    """Open (and migrate) the desk store at `url`, else ASSIST_DATABASE_URL, else var/assist.db under ASSIST_HOME."""
+    resolved = resolve_url(url, settings)
     engine = None
     try:
         engine = create_store_engine(resolved)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from core.types import Article, Chunk
 from knowledge.text import split_sentences
-from knowledge.types import Article, Chunk
 
 INLINE_MARKUP = re.compile(r"\*\*|__|`")
 LINK = re.compile(r"\[([^\]]+)\]\((?:[^)]+)\)")

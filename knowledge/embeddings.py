@@ -15,6 +15,8 @@ from typing import Protocol, Sequence
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from core.settings import load_settings
+
 MINILM_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MAX_TOKENS = 256
 DEFAULT_BACKEND = "onnx-int8"
@@ -46,8 +48,8 @@ def bundled_model_path() -> Path:
 
 
 def model_cache_dir() -> Path:
-    """Exported ONNX files live beside the code (not the working directory), so every process finds them."""
-    return Path(os.environ.get("ASSIST_MODEL_CACHE", Path(__file__).resolve().parents[1] / "var" / "models"))
+    """Where exported ONNX files live (ASSIST_MODEL_CACHE, resolved against ASSIST_HOME like every setting)."""
+    return load_settings().model_cache_path
 
 
 class SentenceTransformerEmbedder:
@@ -189,10 +191,13 @@ def _quantize(source: Path, target: Path) -> None:
     os.replace(tmp, target)
 
 
-@lru_cache(maxsize=4)
 def load_embedder(backend: str = "") -> Embedder:
-    """The embedder for a backend name: `onnx-int8` (default), `onnx-fp32` or `torch-fp32`."""
-    backend = backend or os.environ.get("ASSIST_EMBEDDINGS", DEFAULT_BACKEND)
+    """The embedder for a backend name: `onnx-int8` (default), `onnx-fp32` or `torch-fp32`; blank = ASSIST_EMBEDDINGS."""
+    return _embedder_for(backend or load_settings().embeddings or DEFAULT_BACKEND)
+
+
+@lru_cache(maxsize=4)
+def _embedder_for(backend: str) -> Embedder:
     if backend == "onnx-int8":
         return OnnxEmbedder(quantized=True)
     if backend == "onnx-fp32":

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.types import Hit
 from knowledge.query import RetrievalQuery
 from knowledge.text import lexical_tokens_batch
-from knowledge.types import Hit
 
 FEATURES = ("dense_top", "dense_margin", "coverage", "lexical_norm", "agreement", "idf_coverage", "latest_coverage",
             "dense_latest", "agent_coverage", "has_agent", "turns", "agent_trigrams", "customer_trigrams",

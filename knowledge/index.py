@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
+from core.types import Chunk, Hit
 from knowledge.chunking import chunk_search_text
 from knowledge.embeddings import Embedder
 from knowledge.lexical import BM25Index
 from knowledge.query import RetrievalQuery
 from knowledge.text import detect_language, lexical_tokens_batch
-from knowledge.types import Chunk, Hit
 
 FORMAT_VERSION = 1
 # A small k lets each ranker's first places count. The dense ranking's weight shrinks with the number of
@@ -153,15 +153,6 @@ class KnowledgeIndex:
             )
         hits.sort(key=lambda h: (-h.score, h.chunk.id))
         return hits
-
-    def search_articles(self, query: RetrievalQuery | str, k: int = 5, mode: str = "hybrid", per_article: int = 2) -> list[list[Hit]]:
-        """Hits grouped per article (best article first), at most `per_article` chunks each."""
-        groups: dict[str, list[Hit]] = {}
-        for hit in self.search(query, k=CANDIDATES, mode=mode):
-            group = groups.setdefault(hit.chunk.article_id, [])
-            if len(group) < per_article:
-                group.append(hit)
-        return list(groups.values())[:k]
 
     def article_titles(self) -> dict[str, str]:
         return {c.article_id: c.title for c in self.chunks}

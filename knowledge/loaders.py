@@ -8,10 +8,22 @@ from typing import Callable, Iterable
 
 import yaml
 
-from knowledge.loaders_base import LoadedArticles, LoadError, make_article, normalise_lang, read_text
+from core.types import Article
+from knowledge.loaders_base import (
+    LoadedArticles,
+    LoadError,
+    make_article,
+    normalise_lang,
+    read_text,
+)
 from knowledge.loaders_html import load_html
-from knowledge.loaders_office import TableColumns, load_csv, load_pdf, load_table_with, load_xlsx
-from knowledge.types import Article
+from knowledge.loaders_office import (
+    TableColumns,
+    load_csv,
+    load_pdf,
+    load_table_with,
+    load_xlsx,
+)
 
 __all__ = [
     "Article", "JsonFields", "LOADERS", "LoadError", "LoadReport", "LoadedArticles", "TableColumns",

@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from core.types import Article
 from knowledge.text import detect_language
-from knowledge.types import Article
 
 LANG_TAG = re.compile(r"^([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)*$")
 

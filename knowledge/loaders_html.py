@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.types import Article
 from knowledge.loaders_base import LoadError, make_article
-from knowledge.types import Article
 
 _COOKIE = "contains(translate({attr}, 'COKIENST', 'cokienst'), '{word}')"
 _BANNER = " or ".join(_COOKIE.format(attr=a, word=w) for a in ("@id", "@class") for w in ("cookie", "consent"))

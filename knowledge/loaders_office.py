@@ -9,8 +9,8 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Callable, Iterable
 
+from core.types import Article
 from knowledge.loaders_base import LoadedArticles, LoadError, decode_text, make_article
-from knowledge.types import Article
 
 REQUIRED_COLUMNS = ("question", "answer")
 COLUMN_ALIASES = {

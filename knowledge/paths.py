@@ -1,15 +1,12 @@
-"""Default locations: the demo KB shipped with the package and the index root (ASSIST_INDEX_DIR)."""
+"""Where the shipped demo KB lives (the index folder itself is a setting: `Settings.index_path`)."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from core.settings import DEMO_ARTICLES
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def demo_articles_dir() -> Path:
-    return PACKAGE_DIR / "demo" / "articles"
-
-
-def default_index_dir() -> Path:
-    return Path(os.environ.get("ASSIST_INDEX_DIR", Path.cwd() / "var" / "index"))
+    return DEMO_ARTICLES

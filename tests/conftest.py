@@ -5,11 +5,26 @@ They are shared: a test that needs different dependencies copies `assist_deps` w
 """
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
+
+
+def pytest_configure(config) -> None:
+    """Hermetic settings: no provider key, database, index or `.env` of the developer's leaks into a test.
+
+    ASSIST_HOME points at an empty folder; the exported ONNX models stay where `make install` put them."""
+    from core.settings import load_settings, setting_names
+
+    model_cache = load_settings().model_cache_path
+    for name in setting_names():
+        os.environ.pop(name, None)
+    os.environ["ASSIST_HOME"] = tempfile.mkdtemp(prefix="assist-home-")
+    os.environ["ASSIST_MODEL_CACHE"] = str(model_cache)
 
 
 class DictCache:
@@ -88,7 +103,8 @@ def demo_index_dir(tmp_path_factory, demo_articles, real_embedder, demo_index) -
 
 @pytest.fixture(scope="session")
 def demo_tickets():
-    from desk.tickets import demo_tickets_dir, load_tickets
+    from core.tickets import load_tickets
+    from desk.tickets import demo_tickets_dir
 
     return {ticket.id: ticket for ticket in load_tickets(demo_tickets_dir())}
 
@@ -106,7 +122,7 @@ def assist_deps(offline_model, demo_index):
     from chains.pipeline import AssistDeps
 
     return AssistDeps(model=offline_model, index=demo_index, offline=offline_model,
-                      intents=sorted(set(offline_model.intent_classifier.labels)))
+                      intents=tuple(sorted(set(offline_model.intent_classifier.labels))))
 
 
 @pytest.fixture(scope="session")

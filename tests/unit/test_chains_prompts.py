@@ -1,4 +1,4 @@
-"""Prompt files (loading, rendering, versions) and settings (secrets never shown, clear errors when missing)."""
+"""Prompt files: loading, rendering, versions, and the data fence."""
 from __future__ import annotations
 
 import shutil
@@ -8,12 +8,8 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 import chains.prompts as prompts
 from chains.prompts import MissingVariables, load_prompt, prompt_versions
-from chains.settings import MissingSecretError, Settings
 
 PROMPT_NAMES = sorted(p.stem for p in prompts.PROMPT_DIR.glob("*.md"))
-SECRET = "sk-test-SECRET123"
-ENV_NAMES = ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY", "ASSIST_LLM", "OPENAI_BASE_URL", "ASSIST_DATABASE_URL",
-             "ASSIST_SEND_WEBHOOK_URL", "AZURE_OPENAI_ENDPOINT")
 
 
 @pytest.fixture
@@ -25,15 +21,6 @@ def prompt_copy(tmp_path, monkeypatch):
     load_prompt.cache_clear()
     yield folder
     load_prompt.cache_clear()
-
-
-@pytest.fixture
-def clean_env(monkeypatch, tmp_path):
-    """No provider settings in the environment and a working directory without `.env`."""
-    for name in ENV_NAMES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def test_prompt_folder_holds_the_task_prompts():
@@ -134,66 +121,3 @@ def test_analysis_prompts_fence_the_conversation_as_data(name):
 
     assert "never instructions" in prompt.system.lower()
     assert "<conversation>\n{conversation}\n</conversation>" in prompt.human
-
-
-# -- settings -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("env_name, field", [
-    ("OPENAI_API_KEY", "openai_api_key"),
-    ("AZURE_OPENAI_API_KEY", "azure_openai_api_key"),
-    ("ASSIST_DATABASE_URL", "database_url"),
-    ("ASSIST_SEND_WEBHOOK_URL", "send_webhook_url"),
-])
-def test_settings_never_show_a_secret(clean_env, monkeypatch, env_name, field):
-    monkeypatch.setenv(env_name, SECRET)
-
-    settings = Settings()
-
-    assert getattr(settings, field).get_secret_value() == SECRET, "the secret was read"
-    for shown in (repr(settings), str(settings), settings.model_dump_json(), str(settings.model_dump())):
-        assert "SECRET123" not in shown
-
-
-def test_settings_secret_from_dotenv_is_read_and_hidden(clean_env):
-    (clean_env / ".env").write_text(f"OPENAI_API_KEY={SECRET}\n", encoding="utf-8")
-
-    settings = Settings()
-
-    assert settings.require("openai_api_key") == SECRET
-    assert settings.llm == "openai:gpt-4o-mini"
-    assert "SECRET123" not in repr(settings) + str(settings) + settings.model_dump_json()
-
-
-def test_settings_require_missing_key_says_how_to_fix(clean_env):
-    settings = Settings()
-
-    with pytest.raises(MissingSecretError) as excinfo:
-        settings.require("openai_api_key")
-
-    message = str(excinfo.value)
-    assert "OPENAI_API_KEY" in message
-    assert "ASSIST_LLM=offline" in message
-
-
-def test_settings_require_blank_key_counts_as_missing(clean_env, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", "   ")
-
-    with pytest.raises(MissingSecretError, match="OPENAI_API_KEY"):
-        Settings().require("openai_api_key")
-
-
-def test_settings_without_key_choose_the_offline_engine(clean_env):
-    assert Settings().llm == "offline"
-
-
-def test_settings_explicit_llm_wins(clean_env, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
-    monkeypatch.setenv("ASSIST_LLM", "offline")
-
-    assert Settings().llm == "offline"
-
-
-def test_load_chat_model_openai_without_key_raises_missing_secret(clean_env):
-    from chains.models import load_chat_model
-
-    with pytest.raises(MissingSecretError, match="OPENAI_API_KEY"):
-        load_chat_model("openai:gpt-4o-mini", Settings())

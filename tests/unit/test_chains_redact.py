@@ -5,9 +5,14 @@ import re
 
 import pytest
 
-from chains.redact import Redactor, customer_names, iban_valid, luhn_valid, redact_ticket
-from chains.schemas import Ticket
-
+from chains.redact import (
+    Redactor,
+    customer_names,
+    iban_valid,
+    luhn_valid,
+    redact_ticket,
+)
+from core.types import Ticket
 
 
 def redact(text: str, names: list[str] | None = None) -> tuple[str, Redactor]:

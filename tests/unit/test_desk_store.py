@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
+from core.types import AuditEvent
 from desk.db import StoreError, resolve_url, safe_url
-from desk.schemas import AuditEvent
 from desk.store import DeskStore, open_store
 
 DESK_TABLES = {"audit_events", "ticket_state", "sent_replies", "working_drafts", "assist_cache"}
@@ -72,12 +72,21 @@ def test_open_store_enables_wal_on_sqlite(store, db_url):
     engine.dispose()
 
 
-def test_open_store_defaults_to_var_assist_db_in_working_directory(tmp_path, monkeypatch):
+def test_open_store_defaults_to_var_assist_db_under_assist_home(tmp_path, monkeypatch):
     monkeypatch.delenv("ASSIST_DATABASE_URL", raising=False)
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ASSIST_HOME", str(tmp_path))
     with open_store():
         pass
     assert (tmp_path / "var" / "assist.db").is_file()
+
+
+def test_open_store_resolves_a_relative_sqlite_file_against_assist_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("ASSIST_HOME", str(tmp_path))
+    monkeypatch.setenv("ASSIST_DATABASE_URL", "sqlite:///data/desk.db")
+    monkeypatch.chdir(tmp_path.parent)
+    with open_store():
+        pass
+    assert (tmp_path / "data" / "desk.db").is_file()
 
 
 def test_open_store_reads_url_from_environment(tmp_path, monkeypatch):

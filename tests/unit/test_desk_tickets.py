@@ -6,11 +6,10 @@ from datetime import datetime, timezone
 
 import pytest
 
+from core.tickets import TicketFormatError, load_ticket, load_tickets
 from desk.importers import import_csv, import_json
 from desk.store import open_store
-from desk.tickets import (
-    TicketFormatError, demo_tickets_dir, load_ticket, load_tickets, thread,
-)
+from desk.tickets import demo_tickets_dir, thread
 
 UTC = timezone.utc
 

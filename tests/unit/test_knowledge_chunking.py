@@ -10,9 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.chunking import DEFAULT_MAX_WORDS, chunk_article, flatten_tables, split_sections
+from core.types import Article
+from knowledge.chunking import (
+    DEFAULT_MAX_WORDS,
+    chunk_article,
+    flatten_tables,
+    split_sections,
+)
 from knowledge.text import split_sentences
-from knowledge.types import Article
 
 REPO = Path(__file__).resolve().parents[2]
 

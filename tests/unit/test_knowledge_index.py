@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+from core.types import Article
 from knowledge.build import build_articles, build_in_memory
 from knowledge.chunking import chunk_article, chunk_search_text
 from knowledge.embeddings import LangChainEmbedder
@@ -17,7 +18,6 @@ from knowledge.index import (
 )
 from knowledge.lexical import BM25Index
 from knowledge.query import RetrievalQuery
-from knowledge.types import Article
 
 QUERIES = ["dishwasher filter", "how long do refunds take", "change my delivery address", "gift card balance"]
 

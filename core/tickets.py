@@ -1,0 +1,94 @@
+"""Reading ticket JSON (the shape importers produce and `python -m chains assist` reads), with errors that
+name the file and the field."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from core.types import Ticket
+
+_FRIENDLY_ERRORS = {
+    ("messages", "missing"): "at least one message is required",
+    ("messages", "too_short"): "at least one message is required",
+}
+_DIGITS = re.compile(r"(\d+)")
+
+
+class TicketFormatError(ValueError):
+    """A ticket file or helpdesk export does not describe valid tickets; the message says where."""
+
+
+def read_json_file(path: Path) -> object:
+    """Parsed JSON of a file; bad JSON or encoding becomes a TicketFormatError naming the file."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise TicketFormatError(
+            f"{path.name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    except UnicodeDecodeError:
+        raise TicketFormatError(f"{path.name}: not UTF-8 text") from None
+
+
+def load_ticket(path: str | Path) -> Ticket:
+    """Read one ticket JSON file; any problem becomes a TicketFormatError naming file and field."""
+    path = Path(path)
+    return parse_ticket(read_json_file(path), source=path.name)
+
+
+def parse_ticket(data: object, source: str) -> Ticket:
+    """Validate ticket data, reporting the first problem as '<source>: <field>: <what is wrong>'."""
+    try:
+        return Ticket.model_validate(data)
+    except ValidationError as exc:
+        raise TicketFormatError(f"{source}: {describe_validation_error(exc)}") from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """The first validation problem as 'field: what is wrong', in words an agent understands."""
+    error = exc.errors()[0]
+    field = field_path(error["loc"])
+    message = _FRIENDLY_ERRORS.get((field, error["type"])) or _plain_message(error)
+    return f"{field}: {message}" if field else message
+
+
+def field_path(location: tuple) -> str:
+    """A pydantic error location as 'messages[0].text'."""
+    path = ""
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path.lstrip(".")
+
+
+def _plain_message(error: dict) -> str:
+    """Pydantic's message without its 'Value error, ' prefix, and with clearer wording for gaps."""
+    if error["type"] == "missing":
+        return "is required"
+    if error["type"] == "extra_forbidden":
+        return "is not a known field"
+    if error["type"] == "model_type":
+        return "expected a JSON object describing one ticket"
+    return error["msg"].removeprefix("Value error, ")
+
+
+def load_tickets(folder: str | Path) -> list[Ticket]:
+    """Every *.json ticket in a folder, sorted by ticket id (T-2 before T-10)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"ticket folder not found: {folder}")
+    tickets: dict[str, tuple[Ticket, str]] = {}
+    for path in sorted(folder.glob("*.json")):
+        ticket = load_ticket(path)
+        if ticket.id in tickets:
+            earlier = tickets[ticket.id][1]
+            raise TicketFormatError(f"{path.name}: id: {ticket.id!r} is already used by {earlier}")
+        tickets[ticket.id] = (ticket, path.name)
+    return sorted((ticket for ticket, _ in tickets.values()), key=lambda t: natural_key(t.id))
+
+
+def natural_key(text: str) -> tuple:
+    """Sort key that orders embedded numbers by value, so 'T-2' comes before 'T-10'."""
+    return tuple(int(part) if part.isdigit() else part for part in _DIGITS.split(text))

@@ -1,0 +1,205 @@
+"""The product's shared types. Every model output and every stored record is one of these schemas.
+
+Tickets and messages come from a helpdesk; articles, chunks and hits from the knowledge base; triage,
+summary, drafts and the assist result from the assistant; suggestion and audit records from the desk.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Role = Literal["customer", "agent", "note"]
+Language = Literal["en", "ko"]
+Sentiment = Literal["negative", "neutral", "positive"]
+Priority = Literal["low", "normal", "high", "urgent"]
+Tone = Literal["concise", "detailed", "warm"]
+Engine = Literal["offline", "llm"]
+Rating = Literal[-1, 0, 1]
+TicketStatus = Literal["open", "replied"]
+
+
+class Strict(BaseModel):
+    """Base of every core type: an unknown field is an error, never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- tickets ---------------------------------------------------------------------------------------
+class Message(Strict):
+    role: Role
+    author: str = ""
+    text: str
+    at: datetime | None = None
+
+    @field_validator("text")
+    @classmethod
+    def text_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("message text is empty")
+        return value
+
+
+class Customer(Strict):
+    name: str = ""
+    email: str = ""
+
+
+class Ticket(Strict):
+    id: str
+    subject: str = ""
+    channel: str = "email"
+    customer: Customer = Field(default_factory=Customer)
+    messages: list[Message] = Field(min_length=1)
+    language: Language | None = None
+
+    def customer_messages(self) -> list[Message]:
+        return [m for m in self.messages if m.role == "customer"]
+
+    def public_messages(self) -> list[Message]:
+        """Messages that may leave the building: internal notes are never sent to a provider."""
+        return [m for m in self.messages if m.role != "note"]
+
+
+# -- knowledge -------------------------------------------------------------------------------------
+class Article(Strict):
+    """One knowledge-base article as a loader produced it."""
+
+    id: str
+    title: str
+    text: str
+    url: str = ""
+    lang: str = "en"
+    tags: list[str] = Field(default_factory=list)
+    updated: str = ""
+    source: str = ""
+
+
+class Chunk(Strict):
+    """A retrievable passage of an article, carrying its title and section path."""
+
+    id: str
+    article_id: str
+    title: str
+    url: str = ""
+    text: str
+    lang: str = "en"
+    section: str = ""
+
+
+class Hit(Strict):
+    """A retrieved chunk with its fused score and the ranks that produced it."""
+
+    chunk: Chunk
+    score: float
+    dense: float | None = None
+    lexical: float | None = None
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+
+# -- assist ----------------------------------------------------------------------------------------
+class Triage(Strict):
+    intent: str
+    intent_confidence: float = 0.0
+    sentiment: Sentiment
+    priority: Priority
+    language: Language
+    injection_suspected: bool = False
+
+
+class Summary(Strict):
+    issue: str
+    done_so_far: str
+    next_steps: str
+    entities: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class Citation(Strict):
+    sentence_index: int
+    chunk_id: str
+    marker: int
+
+
+class Draft(Strict):
+    text: str
+    tone: Tone
+    citations: list[Citation] = Field(default_factory=list)
+    unsupported_sentences: list[int] = Field(default_factory=list)
+    abstained: bool = False
+    reason: str = ""
+    engine: Engine = "offline"
+
+
+class AssistResult(Strict):
+    """Everything the sidebar shows for one ticket.
+
+    `hits` are the passages the drafts cite as [1], [2], …: the best passages of the top articles,
+    grouped by article (best article first).
+    """
+
+    ticket_id: str
+    triage: Triage | None
+    summary: Summary | None
+    hits: list[Hit]
+    drafts: list[Draft]
+    engine: Engine
+    model: str
+    prompt_versions: dict[str, str] = Field(default_factory=dict)
+    timings: dict[str, float] = Field(default_factory=dict)
+    cost: dict[str, float] = Field(default_factory=dict)
+    answerable: bool = True
+    gate_reason: str = ""
+    notices: list[str] = Field(default_factory=list)
+    partial_drafts: dict[str, str] = Field(default_factory=dict)  # text a provider streamed before failing
+
+    def articles(self) -> list[tuple[list[int], list[Hit]]]:
+        """The hits grouped per article, best article first, each passage with its citation number (1-based)."""
+        groups: dict[str, tuple[list[int], list[Hit]]] = {}
+        for n, hit in enumerate(self.hits, start=1):
+            numbers, members = groups.setdefault(hit.chunk.article_id, ([], []))
+            numbers.append(n)
+            members.append(hit)
+        return list(groups.values())
+
+
+# -- desk records ----------------------------------------------------------------------------------
+class SuggestionRecord(Strict):
+    """The suggestion an agent started from, as shown in the sidebar."""
+
+    engine: Engine
+    model: str
+    suggested: str
+    tone: str = ""
+    citations: list[str] = Field(default_factory=list)
+    flags: list[str] = Field(default_factory=list)
+    prompt_versions: dict[str, str] = Field(default_factory=dict)
+    suggested_at: datetime | None = None
+    rating: Rating | None = None
+
+
+class AuditEvent(Strict):
+    """One sent reply next to the suggestion it came from; the audit log only ever appends these.
+
+    `edit_distance` is the character Levenshtein distance divided by the longer text's length;
+    `similarity` is the word-level Levenshtein similarity of the two texts (1 = the same words in the
+    same order; see `desk.text_metrics`).
+    """
+
+    id: int | None = None
+    ticket_id: str
+    agent: str
+    engine: Engine
+    model: str
+    suggested: str
+    sent: str
+    tone: str = ""
+    edit_distance: float = Field(ge=0.0, le=1.0)
+    similarity: float = Field(ge=0.0, le=1.0)
+    citations: list[str] = Field(default_factory=list)
+    flags: list[str] = Field(default_factory=list)
+    rating: Rating | None = None
+    prompt_versions: dict[str, str] = Field(default_factory=dict)
+    suggested_at: datetime | None = None
+    sent_at: datetime
