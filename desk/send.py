@@ -1,20 +1,16 @@
 """Sending a reply: sender adapters and `send_reply`, which records the send and its audit event."""
 from __future__ import annotations
 
-import base64
-import http.client
 import json
 import logging
-import urllib.error
-import urllib.request
 from datetime import datetime, timezone
 from typing import Callable, Protocol, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+import httpx
 from pydantic import BaseModel, ConfigDict
 
-from chains.schemas import Message, Ticket
-from desk.schemas import AuditEvent, SuggestionRecord
+from core.types import AuditEvent, Message, SuggestionRecord, Ticket
 from desk.store import DeskStore
 from desk.text_metrics import normalized_edit_distance, similarity
 
@@ -28,6 +24,7 @@ T = TypeVar("T")
 
 EMPTY_REPLY_ERROR = "The reply is empty. Write a reply before sending."
 UNEDITED_FLAG = "unedited"
+JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 
 
 class SendError(RuntimeError):
@@ -52,52 +49,52 @@ class RecordSender:
 
 
 class WebhookSender:
-    """POSTs each reply as JSON {ticket_id, agent, text, channel} to a helpdesk webhook."""
+    """POSTs each reply as JSON {ticket_id, agent, text, channel} to a helpdesk webhook.
+
+    One httpx client per sender keeps connections open between sends; redirects are not followed,
+    because a redirected POST is not a delivered reply.
+    """
 
     def __init__(self, url: str, timeout: float = 10) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("the webhook URL must be an http:// or https:// URL with a host")
-        self._url = urlunsplit(parts._replace(netloc=_netloc_without_credentials(parts)))
-        self._authorization = _basic_auth_header(parts.username, parts.password)
-        self._display = urlunsplit(
-            (parts.scheme, _netloc_without_credentials(parts), parts.path, "", "")
-        )
+        netloc = _netloc_without_credentials(parts)
+        self._url = urlunsplit(parts._replace(netloc=netloc))
+        self._display = urlunsplit((parts.scheme, netloc, parts.path, "", ""))
         self.timeout = timeout
-        self._opener = urllib.request.build_opener(_RefuseRedirects)
+        self._client = httpx.Client(
+            auth=_basic_auth(parts.username, parts.password),
+            timeout=timeout,
+            follow_redirects=False,
+        )
 
     def __repr__(self) -> str:
         return f"WebhookSender(url={self._display!r}, timeout={self.timeout})"
 
     def send(self, ticket: Ticket, text: str, agent: str) -> None:
-        """POST the reply; a network error or a non-2xx answer raises SendError."""
+        """POST the reply; a network error, a timeout or a non-2xx answer raises SendError."""
         body = {"ticket_id": ticket.id, "agent": agent, "text": text, "channel": ticket.channel}
         try:
-            with self._opener.open(self._request(body), timeout=self.timeout) as response:
-                status = response.status
-        except urllib.error.HTTPError as exc:
-            raise SendError(f"the webhook {self._display} answered HTTP {exc.code}") from None
-        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
+            response = self._client.post(self._url, content=_json_bytes(body), headers=JSON_HEADERS)
+        except httpx.TimeoutException:
+            raise SendError(
+                f"the webhook {self._display} did not answer within {self.timeout} s"
+            ) from None
+        except (httpx.HTTPError, OSError) as exc:
+            reason = str(exc) or type(exc).__name__
             raise SendError(f"the webhook {self._display} could not be reached: {reason}") from None
-        if not 200 <= status < 300:
-            raise SendError(f"the webhook {self._display} answered HTTP {status}")
+        if not response.is_success:
+            raise SendError(f"the webhook {self._display} answered HTTP {response.status_code}")
 
-    def _request(self, body: dict) -> urllib.request.Request:
-        """The POST request carrying the reply as UTF-8 JSON."""
-        headers = {"Content-Type": "application/json; charset=utf-8"}
-        if self._authorization:
-            headers["Authorization"] = self._authorization
-        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        return urllib.request.Request(self._url, data=data, headers=headers, method="POST")
+    def close(self) -> None:
+        """Close the sender's open connections."""
+        self._client.close()
 
 
-class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
-    """Treat a redirect as a failed send: following it would turn the POST into a bodiless GET."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        """Decline every redirect, so the 3xx answer surfaces as an HTTPError."""
-        return None
+def _json_bytes(body: dict) -> bytes:
+    """The body as UTF-8 JSON, non-ASCII text kept as is."""
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
 def _netloc_without_credentials(parts) -> str:
@@ -105,12 +102,11 @@ def _netloc_without_credentials(parts) -> str:
     return parts.netloc.rpartition("@")[2]
 
 
-def _basic_auth_header(username: str | None, password: str | None) -> str:
-    """A Basic Authorization header for credentials given in the URL, or "" when there are none."""
+def _basic_auth(username: str | None, password: str | None) -> httpx.BasicAuth | None:
+    """Basic auth from credentials given in the URL (percent-decoded), or None without any."""
     if username is None:
-        return ""
-    pair = f"{unquote(username)}:{unquote(password or '')}".encode("utf-8")
-    return "Basic " + base64.b64encode(pair).decode("ascii")
+        return None
+    return httpx.BasicAuth(unquote(username), unquote(password or ""))
 
 
 class SendOutcome(BaseModel):

@@ -14,9 +14,19 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from evals.bench_common import (
-    DEFAULT_BACKEND, chunks_of, cpu_seconds, default_data_dir, doc2dial_articles, doc2dial_queries, load_average,
-    machine_info, peak_rss_mb, run_child, write_json,
+    DEFAULT_BACKEND,
+    chunks_of,
+    cpu_seconds,
+    default_data_dir,
+    doc2dial_articles,
+    doc2dial_queries,
+    load_average,
+    machine_info,
+    peak_rss_mb,
+    run_child,
+    write_json,
 )
+from evals.bench_send import run_send
 
 
 @dataclass
@@ -107,6 +117,7 @@ def run(plan: Plan, data_dir: Path, quick: bool) -> dict:
         report[key] = assisted.get(key, {"error": assisted.get("error", "missing")})
     report["assist_setup"] = {**assisted.get("setup", {}),
                               **{k: assisted[k] for k in ("section_seconds", "load_1min_start_end") if k in assisted}}
+    report["send"] = section("send", run_send)
     report["main_process_peak_rss_mb"] = peak_rss_mb()
     report["machine"]["load_average_at_end"] = load_average()
     report["cpu_seconds"] = cpu_seconds()
@@ -172,12 +183,22 @@ def assist_lines(r: dict) -> list[str]:
     ]
 
 
+def send_lines(r: dict) -> list[str]:
+    """Summary line for send."""
+    send = r.get("send", {})
+    cells = "  ".join(f"{size} chars {_get(s, 'p50')}/{_get(s, 'p95')}/{_get(s, 'max')}"
+                      for size, s in _get(send, "sizes", default={}).items())
+    return [f"send p50/p95/max ms: {cells}  (metrics alone {_get(send, 'text_metrics_only', 'p95')} ms p95), "
+            f"target p95 < {_get(send, 'target_ms')} ms met: {_get(send, 'met')}"
+            + (f"  ERROR {send['error']}" if "error" in send else "")]
+
+
 def summary_lines(r: dict) -> list[str]:
     """A compact, readable digest of the report."""
     m = r["machine"]
     head = (f"bench ({r['mode']}) on {m['cores']} cores, Python {m['python']}, wall {r['wall_seconds']} s, "
             f"load average {m.get('load_average_at_start')} -> {m.get('load_average_at_end')}")
-    return [head, *build_lines(r), *search_lines(r), *assist_lines(r)]
+    return [head, *build_lines(r), *search_lines(r), *assist_lines(r), *send_lines(r)]
 
 
 def main(argv: list[str] | None = None) -> int:

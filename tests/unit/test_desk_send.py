@@ -1,6 +1,7 @@
 """Sending a reply: the record it leaves, failures that lose nothing, and the webhook adapter."""
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from datetime import datetime, timezone
@@ -8,9 +9,13 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from chains.schemas import Message, Ticket
+from core.types import Message, Ticket
 from desk.send import (
-    RecordSender, SendError, SuggestionRecord, WebhookSender, send_reply,
+    RecordSender,
+    SendError,
+    SuggestionRecord,
+    WebhookSender,
+    send_reply,
 )
 from desk.store import open_store
 
@@ -128,29 +133,56 @@ def test_send_reply_audit_failure_keeps_the_sent_reply(ticket, suggestion, store
 
 
 class WebhookHandler(BaseHTTPRequestHandler):
-    """Answers with the server's `status` and remembers each request."""
+    """Answers with the server's `status` once `answer` is set, and remembers each request."""
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.requests.append((dict(self.headers), json.loads(body)))
+        self.server.requests.append((dict(self.headers), json.loads(body), self.client_address))
+        self.server.answer.wait(timeout=5)
         self.send_response(self.server.status)
         if 300 <= self.server.status < 400:
             self.send_header("Location", "/somewhere-else")
+        self.send_header("Content-Length", "0")
         self.end_headers()
 
     def log_message(self, *args):
         pass
 
 
-@pytest.fixture
-def webhook():
-    server = HTTPServer(("127.0.0.1", 0), WebhookHandler)
-    server.status, server.requests = 200, []
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield server
+class KeepAliveWebhookHandler(WebhookHandler):
+    """The same webhook speaking HTTP/1.1, so a client may reuse the connection."""
+
+    protocol_version = "HTTP/1.1"
+
+
+def serve(handler) -> HTTPServer:
+    """A local webhook server on a free port, answering 200 at once."""
+    server = HTTPServer(("127.0.0.1", 0), handler)
+    server.status, server.requests, server.answer = 200, [], threading.Event()
+    server.answer.set()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    return server
+
+
+def stop(server: HTTPServer) -> None:
+    """Release any held answer, then stop the server and free its port."""
+    server.answer.set()
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def webhook():
+    server = serve(WebhookHandler)
+    yield server
+    stop(server)
+
+
+@pytest.fixture
+def keep_alive_webhook():
+    server = serve(KeepAliveWebhookHandler)
+    yield server
+    stop(server)
 
 
 def webhook_url(server, credentials="") -> str:
@@ -160,7 +192,7 @@ def webhook_url(server, credentials="") -> str:
 
 def test_webhook_sender_posts_reply_as_json(webhook, ticket):
     WebhookSender(webhook_url(webhook)).send(ticket, "Hello 민지", "alex")
-    [(headers, body)] = webhook.requests
+    [(headers, body, _)] = webhook.requests
     assert body == {"ticket_id": "T-1042", "agent": "alex", "text": "Hello 민지", "channel": "chat"}
     assert headers["Content-Type"].startswith("application/json")
 
@@ -183,9 +215,43 @@ def test_webhook_sender_uses_url_credentials_but_never_shows_them(webhook, ticke
     sender = WebhookSender(webhook_url(webhook, credentials="desk:hunter2@"))
     with pytest.raises(SendError) as caught:
         sender.send(ticket, "Hello", "alex")
-    [(headers, _)] = webhook.requests
+    [(headers, _, _)] = webhook.requests
     assert headers["Authorization"].startswith("Basic ")
     assert "hunter2" not in str(caught.value) and "hunter2" not in repr(sender)
+
+
+def test_webhook_sender_decodes_percent_encoded_url_credentials(webhook, ticket):
+    WebhookSender(webhook_url(webhook, credentials="desk:p%40ss%3Aword@")).send(ticket, "Hi", "alex")
+    [(headers, _, _)] = webhook.requests
+    scheme, _, token = headers["Authorization"].partition(" ")
+    assert scheme == "Basic" and base64.b64decode(token).decode("utf-8") == "desk:p@ss:word"
+
+
+def test_webhook_sender_without_credentials_sends_no_authorization(webhook, ticket):
+    WebhookSender(webhook_url(webhook)).send(ticket, "Hi", "alex")
+    [(headers, _, _)] = webhook.requests
+    assert "Authorization" not in headers
+
+
+def test_webhook_sender_slow_answer_is_a_timeout_without_credentials(webhook, ticket):
+    webhook.answer.clear()
+    sender = WebhookSender(webhook_url(webhook, credentials="desk:hunter2@"), timeout=0.2)
+    with pytest.raises(SendError, match="did not answer within 0.2 s") as caught:
+        sender.send(ticket, "Hello", "alex")
+    assert webhook_url(webhook) in str(caught.value)
+    assert "hunter2" not in str(caught.value)
+
+
+def test_webhook_sender_reuses_its_connection_between_sends(keep_alive_webhook, ticket):
+    sender = WebhookSender(webhook_url(keep_alive_webhook))
+    try:
+        sender.send(ticket, "First", "alex")
+        sender.send(ticket, "Second", "alex")
+    finally:
+        sender.close()
+    [first, second] = keep_alive_webhook.requests
+    assert [first[1]["text"], second[1]["text"]] == ["First", "Second"]
+    assert first[2] == second[2]  # same client address: one connection
 
 
 def test_webhook_sender_unreachable_host_raises_send_error(webhook, ticket):
