@@ -6,23 +6,31 @@ import json
 import sys
 from pathlib import Path
 
+from core.settings import Settings, load_settings
 from knowledge.build import build_folder
 from knowledge.embeddings import EmbeddingError, load_embedder
-from knowledge.index import IndexError_, load_index
-from knowledge.paths import default_index_dir, demo_articles_dir
+from knowledge.index import IndexError_, current_version, load_index
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more (got {value})")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m knowledge", description="Knowledge base index")
     sub = parser.add_subparsers(dest="command", required=True)
     build = sub.add_parser("build", help="ingest articles and (re)build the index")
-    build.add_argument("--source", type=Path, default=None, help="folder or file of articles (default: demo KB)")
-    build.add_argument("--index", type=Path, default=None, help="index folder (default: var/index or ASSIST_INDEX_DIR)")
-    build.add_argument("--embeddings", default="", help="onnx-int8 (default), onnx-fp32 or torch-fp32")
+    build.add_argument("--source", type=Path, default=None, help="folder or file of articles (default: ASSIST_KB_DIR, else the demo KB)")
+    build.add_argument("--index", type=Path, default=None, help="index folder (default: ASSIST_INDEX_DIR, var/index)")
+    build.add_argument("--embeddings", default="", help="onnx-int8, onnx-fp32 or torch-fp32 (default: ASSIST_EMBEDDINGS, onnx-int8)")
+    build.add_argument("--if-missing", action="store_true", help="do nothing when the index folder already has a live version")
     build.add_argument("--json", action="store_true", help="print the build report as JSON")
     search = sub.add_parser("search", help="search the index")
     search.add_argument("query")
-    search.add_argument("--k", type=int, default=5)
+    search.add_argument("--k", type=positive_int, default=5, help="how many articles to show")
     search.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
     search.add_argument("--index", type=Path, default=None)
     search.add_argument("--embeddings", default="")
@@ -37,13 +45,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_build(args) -> int:
-    source = args.source or demo_articles_dir()
+def index_root(args, settings: Settings) -> Path:
+    return args.index or settings.index_path
+
+
+def run_build(args, settings: Settings) -> int:
+    source = args.source or settings.kb_path
+    root = index_root(args, settings)
+    if args.if_missing and current_version(root):
+        print(f"Index already built at {root} (version {current_version(root)}).")
+        return 0
     if not source.exists():
         print(f"error: source {source} does not exist", file=sys.stderr)
         return 2
-    root = args.index or default_index_dir()
-    report = build_folder(source, root, load_embedder(args.embeddings))
+    report = build_folder(source, root, load_embedder(args.embeddings or settings.embeddings))
     if args.json:
         print(json.dumps(report.__dict__, ensure_ascii=False, indent=1))
         return 0
@@ -54,27 +69,32 @@ def run_build(args) -> int:
             print(f"  {label}: {len(ids)} ({', '.join(ids[:8])}{' …' if len(ids) > 8 else ''})")
     for name, reason in report.skipped:
         print(f"  skipped {name}: {reason}")
+    if report.gate:
+        print(f"  gate calibration: {report.gate}")
     return 0
 
 
-def run_search(args) -> int:
-    index = load_index(args.index or default_index_dir(), load_embedder(args.embeddings))
-    from knowledge.gate import judge
+def run_search(args, settings: Settings) -> int:
+    from knowledge.retrieve import retrieve
 
-    hits = index.search(args.query, k=args.k, mode=args.mode)
-    verdict = judge(index, args.query, hits)
+    index = load_index(index_root(args, settings), load_embedder(args.embeddings or settings.embeddings))
+    found = retrieve(index, args.query, k=args.k, mode=args.mode)
+    verdict = found.verdict
     if args.json:
         payload = {"query": args.query, "answerable": verdict.answerable, "confidence": verdict.confidence,
-                   "reason": verdict.reason,
+                   "reason": verdict.reason, "articles": found.article_ids,
                    "hits": [{"article_id": h.chunk.article_id, "chunk_id": h.chunk.id, "title": h.chunk.title,
                              "url": h.chunk.url, "section": h.chunk.section, "text": h.chunk.text, "score": h.score,
-                             "dense": h.dense, "lexical": h.lexical} for h in hits]}
+                             "dense": h.dense, "lexical": h.lexical} for h in found.hits]}
         print(json.dumps(payload, ensure_ascii=False, indent=1))
         return 0
     print(f"{'answerable' if verdict.answerable else 'NOT answerable'} ({verdict.confidence:.2f}): {verdict.reason}")
-    for rank, hit in enumerate(hits, start=1):
-        print(f"{rank}. [{hit.chunk.article_id}] {hit.chunk.title}  score={hit.score:.4f} "
-              f"dense={_fmt(hit.dense)} lexical={_fmt(hit.lexical)}\n   {hit.chunk.url}\n   {hit.chunk.text[:220]}")
+    for rank, group in enumerate(found.articles, start=1):
+        best = group[0]
+        print(f"{rank}. [{best.chunk.article_id}] {best.chunk.title}  score={best.score:.4f} "
+              f"dense={_fmt(best.dense)} lexical={_fmt(best.lexical)}  {best.chunk.url}")
+        for hit in group:
+            print(f"   - {hit.chunk.section or 'intro'}: {hit.chunk.text[:220]}")
     return 0
 
 
@@ -82,10 +102,10 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def run_stats(args) -> int:
-    from knowledge.index import current_version, read_manifest
+def run_stats(args, settings: Settings) -> int:
+    from knowledge.index import read_manifest
 
-    root = args.index or default_index_dir()
+    root = index_root(args, settings)
     name = current_version(root)
     if name is None:
         print(f"No index at {root}. Build it with `make index`.", file=sys.stderr)
@@ -95,16 +115,22 @@ def run_stats(args) -> int:
     for meta in manifest.articles.values():
         langs[meta.get("lang", "?")] = langs.get(meta.get("lang", "?"), 0) + 1
     info = {"version": name, "model_id": manifest.model_id, "articles": len(manifest.articles),
-            "chunks": manifest.chunk_count, "languages": langs, "created": manifest.created}
+            "chunks": manifest.chunk_count, "languages": langs, "created": manifest.created,
+            "gate": "calibrated" if manifest.gate else "prior (not calibrated)"}
     print(json.dumps(info, ensure_ascii=False, indent=1) if args.json else "\n".join(f"{k}: {v}" for k, v in info.items()))
     return 0
 
 
-def run_calibrate(args) -> int:
-    from knowledge.calibrate import CalibrationError, calibrate, load_questions, save_calibrated
+def run_calibrate(args, settings: Settings) -> int:
+    from knowledge.calibrate import (
+        CalibrationError,
+        calibrate,
+        load_questions,
+        save_calibrated,
+    )
 
-    root = args.index or default_index_dir()
-    index = load_index(root, load_embedder())
+    root = index_root(args, settings)
+    index = load_index(root, load_embedder(settings.embeddings))
     try:
         params = calibrate(index, load_questions(args.questions))
     except (CalibrationError, OSError, ValueError) as exc:
@@ -115,7 +141,7 @@ def run_calibrate(args) -> int:
     return 0
 
 
-def run_prepare_models(args) -> int:
+def run_prepare_models(args, settings: Settings) -> int:
     from knowledge.embeddings import ensure_onnx_model
 
     for quantized in (False, True):
@@ -128,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"build": run_build, "search": run_search, "stats": run_stats, "prepare-models": run_prepare_models,
                 "calibrate": run_calibrate}
     try:
-        return commands[args.command](args)
+        return commands[args.command](args, load_settings())
     except (IndexError_, EmbeddingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -11,6 +11,7 @@ from typing import Callable
 
 import numpy as np
 
+from core.types import Article, Chunk
 from knowledge.chunking import CHUNKER_VERSION, chunk_article
 from knowledge.embeddings import Embedder
 from knowledge.index import (
@@ -24,7 +25,6 @@ from knowledge.index import (
     write_version,
 )
 from knowledge.loaders import LoadReport, load_folder
-from knowledge.types import Article, Chunk
 
 KEEP_VERSIONS = 3
 Progress = Callable[[float, str], None]
@@ -42,11 +42,38 @@ class BuildReport:
     removed: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    gate: str = ""  # what happened to the gate calibration: kept, dropped (and why), or "" when there was none
 
 
 def article_hash(article: Article) -> str:
     payload = "\x1f".join([CHUNKER_VERSION, article.title, article.url, article.lang, article.text])
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+def live_manifest(root: Path) -> Manifest | None:
+    """The manifest of the live version, or None when there is none or it is unreadable."""
+    name = current_version(root)
+    if name is None:
+        return None
+    try:
+        return read_manifest(root / "versions" / name)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def carried_gate(previous: Manifest | None, model_id: str) -> tuple[dict | None, str]:
+    """The gate calibration a new version inherits, and what to tell the user about it.
+
+    Calibrated weights describe retrieval scores of one embedding model: they carry over while the model is
+    unchanged and are dropped (the prior gate applies until `python -m knowledge calibrate` runs) when it is not.
+    """
+    if previous is None or not previous.gate:
+        return None, ""
+    if previous.model_id != model_id:
+        return None, (f"dropped: the gate was calibrated for {previous.model_id}, the index is now built with "
+                      f"{model_id}; run `python -m knowledge calibrate` again")
+    examples = previous.gate.get("examples")
+    return dict(previous.gate), "kept" + (f" (calibrated on {examples} questions)" if examples else "")
 
 
 def _previous(root: Path, model_id: str) -> tuple[dict[str, str], dict[str, tuple[list[Chunk], np.ndarray]]]:
@@ -148,6 +175,7 @@ def build_articles(articles: list[Article], root: Path, embedder: Embedder, prog
     if progress:
         progress(1.0, "Writing the index")
     manifest = _manifest(articles, chunks, embedder)
+    manifest.gate, report.gate = carried_gate(live_manifest(root), embedder.model_id)
     name = datetime.now(timezone.utc).strftime("v%Y%m%dT%H%M%S%fZ")
     write_version(root, name, manifest, chunks, vectors, lexical_index(chunks))
     prune_versions(root, keep=KEEP_VERSIONS)

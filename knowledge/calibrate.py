@@ -12,8 +12,8 @@ from pathlib import Path
 from knowledge.gate import fit_gate, gate_features
 from knowledge.index import CANDIDATES, KnowledgeIndex, write_version
 from knowledge.query import RetrievalQuery
+from knowledge.retrieve import GATE_HITS
 
-GATE_HITS = 5
 TARGET_RECALL = 0.9
 MIN_QUESTIONS = 20
 

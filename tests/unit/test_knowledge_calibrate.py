@@ -7,7 +7,12 @@ import shutil
 import pytest
 
 from knowledge.__main__ import main as knowledge_main
-from knowledge.calibrate import CalibrationError, calibrate, feature_rows, load_questions
+from knowledge.calibrate import (
+    CalibrationError,
+    calibrate,
+    feature_rows,
+    load_questions,
+)
 from knowledge.index import current_version, load_index
 from knowledge.paths import PACKAGE_DIR
 
@@ -49,3 +54,64 @@ def test_calibrate_cli_reports_a_bad_questions_file(tmp_path, demo_index_dir, ca
 
     assert knowledge_main(["calibrate", str(bad), "--index", str(root)]) == 2
     assert "line 1" in capsys.readouterr().err
+
+
+def _calibrated_index(tmp_path, demo_index_dir):
+    root = tmp_path / "index"
+    shutil.copytree(demo_index_dir, root)
+    assert knowledge_main(["calibrate", str(DEMO_QUESTIONS), "--index", str(root)]) == 0
+    return root
+
+
+def test_rebuild_keeps_the_gate_calibration_while_the_model_is_unchanged(tmp_path, demo_index_dir, demo_articles,
+                                                                          real_embedder):
+    from knowledge.build import build_articles
+
+    root = _calibrated_index(tmp_path, demo_index_dir)
+    calibrated = load_index(root, real_embedder).manifest.gate
+
+    report = build_articles(demo_articles[:-1], root, real_embedder)
+
+    assert report.gate == "kept (calibrated on 35 questions)"
+    assert load_index(root, real_embedder).manifest.gate == calibrated
+
+
+def test_rebuild_with_another_embedding_model_drops_the_calibration_and_says_so(tmp_path, demo_index_dir,
+                                                                                demo_articles, fake_embedder):
+    from knowledge.build import build_articles
+
+    root = _calibrated_index(tmp_path, demo_index_dir)
+
+    report = build_articles(demo_articles[:3], root, fake_embedder)
+
+    assert report.gate.startswith("dropped") and "fake-384" in report.gate and "calibrate" in report.gate
+    assert load_index(root, fake_embedder).manifest.gate is None
+
+
+def test_rebuild_without_a_calibration_reports_nothing_about_it(tmp_path, demo_articles, fake_embedder):
+    from knowledge.build import build_articles
+
+    root = tmp_path / "index"
+    build_articles(demo_articles[:3], root, fake_embedder)
+
+    assert build_articles(demo_articles[:2], root, fake_embedder).gate == ""
+
+
+def test_build_cli_prints_what_happened_to_the_calibration(tmp_path, demo_index_dir, capsys):
+    root = _calibrated_index(tmp_path, demo_index_dir)
+    capsys.readouterr()
+
+    assert knowledge_main(["build", "--index", str(root)]) == 0
+
+    assert "gate calibration: kept (calibrated on 35 questions)" in capsys.readouterr().out
+
+
+def test_build_cli_if_missing_leaves_a_live_index_alone(tmp_path, demo_index_dir, capsys):
+    root = tmp_path / "index"
+    shutil.copytree(demo_index_dir, root)
+    before = current_version(root)
+
+    assert knowledge_main(["build", "--if-missing", "--index", str(root)]) == 0
+
+    assert current_version(root) == before
+    assert "already built" in capsys.readouterr().out
