@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from chains.settings import MissingSecretError, load_settings
+from core.settings import MissingSecretError, load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -14,7 +14,7 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("assist", help="run assist() on a ticket JSON file")
     run.add_argument("ticket", type=Path)
     run.add_argument("--json", action="store_true", help="print the AssistResult as JSON")
-    run.add_argument("--index", type=Path, default=None, help="index folder (default: ASSIST_INDEX_DIR or var/index)")
+    run.add_argument("--index", type=Path, default=None, help="index folder (default: ASSIST_INDEX_DIR, var/index)")
     run.add_argument("--llm", default=None, help="override ASSIST_LLM (offline, openai:<model>, azure:<deployment>)")
     return parser
 
@@ -29,8 +29,9 @@ def render_text(result) -> str:
         lines += ["Summary:", f"  issue: {result.summary.issue}", f"  done so far: {result.summary.done_so_far}",
                   f"  next steps: {result.summary.next_steps}"]
     lines.append("Knowledge base:" if result.answerable else "Knowledge base (weak matches — the KB does not answer this):")
-    for n, hit in enumerate(result.hits, start=1):
-        lines.append(f"  [{n}] {hit.chunk.title} ({hit.chunk.article_id}) score={hit.score:.4f}")
+    for numbers, hits in result.articles():
+        refs = " ".join(f"[{n}]" for n in numbers)
+        lines.append(f"  {refs} {hits[0].chunk.title} ({hits[0].chunk.article_id}) score={hits[0].score:.4f}")
     for draft in result.drafts:
         lines += ["", f"--- {draft.tone} draft{' (abstained: ' + draft.reason + ')' if draft.abstained else ''} ---", draft.text]
     for notice in result.notices:
@@ -40,17 +41,21 @@ def render_text(result) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from chains.models import UnknownProviderError
     from chains.pipeline import assist
     from chains.runtime import build_deps
-    from desk.tickets import TicketFormatError, load_ticket
+    from core.tickets import TicketFormatError, load_ticket
     from knowledge.embeddings import EmbeddingError
     from knowledge.index import IndexError_
 
-    settings = load_settings({"ASSIST_INDEX_DIR": str(args.index) if args.index else None})
+    settings = load_settings({"ASSIST_INDEX_DIR": str(args.index.resolve()) if args.index else None})
     try:
         ticket = load_ticket(args.ticket)
         result = assist(ticket, build_deps(settings, llm=args.llm))
-    except (TicketFormatError, IndexError_, EmbeddingError, MissingSecretError) as exc:
+    except OSError as exc:
+        print(f"error: cannot read the ticket file {args.ticket}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except (TicketFormatError, IndexError_, EmbeddingError, MissingSecretError, UnknownProviderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(result.model_dump_json(indent=1) if args.json else render_text(result))

@@ -7,9 +7,10 @@ from typing import Callable, Iterator
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
-from chains.context import TaskContext
+from chains.calls import invoke_text, stream_text
+from chains.context import TaskContext, TaskInput
 from chains.prompts import load_prompt
-from chains.schemas import Citation, Draft
+from core.types import Citation, Draft
 from knowledge.text import split_sentences
 
 PROMPT = "draft"
@@ -23,13 +24,15 @@ CLAIM = re.compile(
 
 
 def draft_messages(ctx: TaskContext, tone: str) -> list[BaseMessage]:
+    triage = ctx.triage
     task = ctx.task_json(
         "draft", tone=tone, language=ctx.language, customer_name=ctx.ticket.customer.name,
-        customer_first_name=ctx.customer_first_name,
-        agent_name=ctx.agent_name, shop_name=ctx.shop_name, answerable=ctx.answerable,
+        customer_first_name=ctx.customer_first_name, agent_name=ctx.agent_name, company_name=ctx.company_name,
+        sign_off=ctx.sign_off, answerable=ctx.answerable,
+        intent=triage.intent if triage else "", sentiment=triage.sentiment if triage else "",
     )
     return load_prompt(PROMPT).render(task=task, passages=ctx.passages_json(), conversation=ctx.conversation_json(),
-                                      shop_name=ctx.shop_name)
+                                      company_name=ctx.company_name)
 
 
 def draft_sentences(text: str) -> list[str]:
@@ -79,8 +82,8 @@ def _framing(sentence: str) -> bool:
 
 
 def run_draft(model: BaseChatModel, ctx: TaskContext, tone: str, config: dict | None = None) -> Draft:
-    message = model.invoke(draft_messages(ctx, tone), config=config)
-    return parse_draft(str(message.content), ctx, tone)
+    text = invoke_text(model, draft_messages(ctx, tone), TaskInput("draft", ctx, tone=tone), config)
+    return parse_draft(text, ctx, tone)
 
 
 class StreamCutError(RuntimeError):
@@ -107,6 +110,4 @@ def run_draft_streaming(model: BaseChatModel, ctx: TaskContext, tone: str, sink:
 
 
 def stream_draft(model: BaseChatModel, ctx: TaskContext, tone: str, config: dict | None = None) -> Iterator[str]:
-    for chunk in model.stream(draft_messages(ctx, tone), config=config):
-        if chunk.content:
-            yield str(chunk.content)
+    yield from stream_text(model, draft_messages(ctx, tone), TaskInput("draft", ctx, tone=tone), config)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from langchain_core.language_models import BaseChatModel
 
 from chains.offline import OfflineChatModel
-from chains.settings import MissingSecretError, Settings
+from core.settings import MissingSecretError, Settings
 
 LOCAL_KEY = "not-needed"  # local OpenAI-compatible servers (Ollama, vLLM, LM Studio) accept any key
 

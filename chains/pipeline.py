@@ -1,9 +1,11 @@
 """`assist(ticket, deps)`: the one path every ticket takes.
 
-    redact -> retrieve -> (triage | summarize | draft x tones, concurrently) -> restore -> AssistResult
+    cached? -> redact -> retrieve -> triage -> (summary | draft x tones, concurrently) -> restore -> AssistResult
 
-A task that fails on the configured model falls back to the offline engine and says so in `notices`;
-if redaction fails nothing is sent to a provider and the offline engine answers.
+The UI, `python -m chains assist`, the evaluation and the benchmark all call `assist()`. A task that fails on
+the configured model falls back to the offline engine and says so in `notices`; if redaction fails nothing
+is sent to a provider and the offline engine answers. A result with notices is degraded: it is never stored
+in the shared cache (see `chains.results`).
 """
 from __future__ import annotations
 
@@ -11,8 +13,9 @@ import hashlib
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Protocol, TypeVar
+from typing import Callable, Iterator
 
 from langchain_core.callbacks import UsageMetadataCallbackHandler
 from langchain_core.language_models import BaseChatModel
@@ -25,19 +28,16 @@ from chains.models import engine_of, model_name_of
 from chains.offline import OfflineChatModel
 from chains.prompts import prompt_versions
 from chains.redact import RedactionError, Redactor, RestoringSink, redact_ticket
-from chains.schemas import AssistResult, Draft, Summary, Ticket, Triage
-from knowledge.gate import judge
+from chains.results import RecentResults, ResultCache, read_shared, write_shared
+from chains.runner import TaskRunner
+from core.types import AssistResult, Draft, Summary, Ticket, Triage
 from knowledge.index import KnowledgeIndex
-from knowledge.query import query_from_turns
+from knowledge.retrieve import DEFAULT_K, Retrieval, conversation_turns, retrieve
 from knowledge.text import detect_language
 
-T = TypeVar("T")
 PROMPTS = ("triage", "summarize", "draft")
-
-
-class ResultCache(Protocol):
-    def get(self, key: str) -> str | None: ...
-    def put(self, key: str, payload: str) -> None: ...
+RESULT_FORMAT = 2  # bump when AssistResult or the meaning of its fields changes: old cache entries are then missed
+StreamSink = Callable[[str, str], None]  # (tone, text piece)
 
 
 @dataclass
@@ -46,97 +46,125 @@ class AssistDeps:
     index: KnowledgeIndex
     offline: OfflineChatModel
     agent_name: str = "Support team"
-    shop_name: str = "Maru Market"
+    company_name: str = "Maru Market"
+    sign_off: str = ""  # the configured signature, filled in; "" = the built-in one per language
     ui_language: str = "en"
-    intents: list[str] = field(default_factory=list)
+    intents: tuple[str, ...] = ()
     tones: tuple[str, ...] = draft_task.TONES
-    k: int = 5
+    k: int = DEFAULT_K
     cache: ResultCache | None = None
     price_input_per_1k: float = 0.0
     price_output_per_1k: float = 0.0
+    recent: RecentResults = field(default_factory=RecentResults)
     counters: dict[str, int] = field(default_factory=lambda: {"assist_computed": 0, "cache_hits": 0, "model_calls": 0})
+
+
+def assist(ticket: Ticket, deps: AssistDeps, stream: StreamSink | None = None) -> AssistResult:
+    """The assist result for a ticket; with `stream`, draft text is passed on piece by piece as it is produced."""
+    key = cache_key(ticket, deps)
+    found = cached_result(key, deps)
+    if found is not None:
+        return found
+    result = compute(ticket, deps, stream)
+    deps.recent.put(key, result)
+    write_shared(deps.cache, key, result)
+    return result
 
 
 def ticket_hash(ticket: Ticket) -> str:
     return hashlib.sha256(ticket.model_dump_json().encode("utf-8")).hexdigest()[:20]
 
 
+def index_version(index: KnowledgeIndex) -> str:
+    """The live version's folder name, or (in memory) the build time and size of the index."""
+    return index.path.name if index.path else f"{index.manifest.created}:{len(index)}"
+
+
 def cache_key(ticket: Ticket, deps: AssistDeps) -> str:
-    parts = {"ticket": ticket_hash(ticket), "prompts": prompt_versions(*PROMPTS), "model": model_name_of(deps.model),
-             "engine": engine_of(deps.model), "index": deps.index.path.name if deps.index.path else str(len(deps.index)),
-             "agent": deps.agent_name, "ui": deps.ui_language, "tones": list(deps.tones), "k": deps.k}
+    """Everything that shapes the result: ticket content, prompts, model, index version and presentation."""
+    parts = {"format": RESULT_FORMAT, "ticket": ticket_hash(ticket), "prompts": prompt_versions(*PROMPTS),
+             "model": model_name_of(deps.model), "engine": engine_of(deps.model), "index": index_version(deps.index),
+             "agent": deps.agent_name, "company": deps.company_name, "sign_off": deps.sign_off, "ui": deps.ui_language,
+             "tones": list(deps.tones), "k": deps.k}
     return "assist:" + hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
 
 
-StreamSink = Callable[[str, str], None]  # (tone, text piece)
-
-
 def cached_result(key: str, deps: AssistDeps) -> AssistResult | None:
-    """The stored result under `key` (see `cache_key`), if any."""
-    if deps.cache is None or not (cached := deps.cache.get(key)):
-        return None
-    deps.counters["cache_hits"] += 1
-    return AssistResult.model_validate_json(cached)
+    """This process's recent result under `key`, else the shared cache's, else None."""
+    found = deps.recent.get(key)
+    if found is None:
+        found = read_shared(deps.cache, key)
+        if found is not None:
+            deps.recent.put(key, found)
+    if found is not None:
+        deps.counters["cache_hits"] += 1
+    return found
 
 
-def assist(ticket: Ticket, deps: AssistDeps, stream: StreamSink | None = None) -> AssistResult:
-    """The assist result for a ticket; with `stream`, draft text is passed on piece by piece as it is produced."""
-    key = cache_key(ticket, deps)
-    cached = cached_result(key, deps)
-    return cached if cached is not None else assist_fresh(ticket, deps, key, stream)
-
-
-def assist_fresh(ticket: Ticket, deps: AssistDeps, key: str, stream: StreamSink | None = None) -> AssistResult:
-    """Compute the result (the cache was already missed) and store it under `key` unless it is degraded."""
-    result = _assist_uncached(ticket, deps, stream)
-    if deps.cache is not None and not result.notices:  # a degraded result must not outlive the outage
-        deps.cache.put(key, result.model_dump_json())
-    return result
-
-
-def _assist_uncached(ticket: Ticket, deps: AssistDeps, stream: StreamSink | None = None) -> AssistResult:
+def compute(ticket: Ticket, deps: AssistDeps, stream: StreamSink | None = None) -> AssistResult:
+    """Run every task for the ticket (no cache involved)."""
     deps.counters["assist_computed"] += 1
     timings: dict[str, float] = {}
     notices: list[str] = []
-    model = deps.model
-    started = time.perf_counter()
-    try:
-        redacted, redactor = redact_ticket(ticket)
-    except RedactionError as exc:
-        notices.append(f"Redaction failed ({exc}); nothing was sent to the provider and the offline engine answered.")
-        redacted, redactor, model = ticket, Redactor(), deps.offline
-    timings["redact"] = time.perf_counter() - started
-
-    started = time.perf_counter()
-    ctx = retrieve_context(redacted, deps)
-    ctx.customer_first_name = _first_name_placeholder(ticket, redactor)
-    timings["retrieve"] = time.perf_counter() - started
-
+    with _timed(timings, "redact"):
+        redacted, redactor, model = _redact_for(ticket, deps, notices)
+    with _timed(timings, "retrieve"):
+        found = retrieve(deps.index, conversation_turns(redacted), k=deps.k)
+    ctx = task_context(redacted, found, deps, first_name_placeholder(ticket, redactor))
     usage = UsageMetadataCallbackHandler()
-    runner = _TaskRunner(model, deps.offline, notices, {"callbacks": [usage]}, deps.counters)
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=2 + len(deps.tones)) as pool:
-        triage_f = pool.submit(runner.run, "triage", lambda m: triage_task.run_triage(m, ctx, runner.config(m)))
-        summary_f = pool.submit(runner.run, "summary", lambda m: summary_task.run_summary(m, ctx, runner.config(m)))
-        draft_fs = [pool.submit(runner.run, f"{tone} draft", _draft_job(ctx, tone, runner, redactor, stream))
-                    for tone in deps.tones]
-        triage: Triage | None = triage_f.result()
-        summary: Summary | None = summary_f.result()
-        drafts = [d.model_copy(update={"engine": runner.engine_for(f"{d.tone} draft")})
-                  for d in (f.result() for f in draft_fs) if d is not None]
-    timings["tasks"] = time.perf_counter() - started
+    runner = TaskRunner(model, deps.offline, notices, {"callbacks": [usage]}, deps.counters)
+    with _timed(timings, "triage"):
+        triage: Triage | None = runner.run("triage", lambda m: triage_task.run_triage(m, ctx, runner.config(m)))
+    ctx = ctx.with_triage(triage)
+    with _timed(timings, "summary_and_drafts"):
+        summary, drafts = _summary_and_drafts(ctx, deps, runner, redactor, stream)
     notices.extend(runner.failure_notices())
+    engine = runner.overall_engine()
     return AssistResult(
         ticket_id=ticket.id, triage=triage, summary=_restore_summary(summary, redactor), hits=ctx.hits,
-        drafts=[_restore_draft(d, redactor) for d in drafts], engine=runner.overall_engine(),
-        model=model_name_of(model) if runner.overall_engine() == "llm" else model_name_of(deps.offline),
+        drafts=[_restore_draft(d, redactor) for d in drafts], engine=engine,
+        model=model_name_of(model) if engine == "llm" else model_name_of(deps.offline),
         prompt_versions=prompt_versions(*PROMPTS), timings={k: round(v, 4) for k, v in timings.items()},
-        cost=_cost(usage, deps), answerable=ctx.answerable, notices=notices,
+        cost=_cost(usage, deps), answerable=ctx.answerable, gate_reason=ctx.gate_reason, notices=notices,
         partial_drafts={tone: redactor.restore(text) for tone, text in runner.partials.items()},
     )
 
 
-def _draft_job(ctx: TaskContext, tone: str, runner: "_TaskRunner", redactor: Redactor, stream: StreamSink | None):
+def _redact_for(ticket: Ticket, deps: AssistDeps, notices: list[str]) -> tuple[Ticket, Redactor, BaseChatModel]:
+    """The ticket as it may leave the building, its redactor, and the model allowed to see it."""
+    try:
+        redacted, redactor = redact_ticket(ticket)
+        return redacted, redactor, deps.model
+    except RedactionError as exc:
+        notices.append(f"Redaction failed ({exc}); nothing was sent to the provider and the offline engine answered.")
+        return ticket, Redactor(), deps.offline
+
+
+def task_context(redacted: Ticket, found: Retrieval, deps: AssistDeps, first_name: str = "") -> TaskContext:
+    """What the tasks receive: the redacted ticket, the retrieved passages with the gate's verdict, presentation."""
+    customer_text = " ".join(m.text for m in redacted.customer_messages())
+    return TaskContext(
+        ticket=redacted, hits=found.hits, answerable=found.answerable, gate_reason=found.verdict.reason,
+        language=redacted.language or detect_language(customer_text), ui_language=deps.ui_language,
+        agent_name=deps.agent_name, company_name=deps.company_name, sign_off=deps.sign_off,
+        intents=tuple(deps.intents), customer_first_name=first_name,
+    )
+
+
+def _summary_and_drafts(ctx: TaskContext, deps: AssistDeps, runner: TaskRunner, redactor: Redactor,
+                        stream: StreamSink | None) -> tuple[Summary | None, list[Draft]]:
+    """The summary and one draft per tone, concurrently (the drafts already know the triage)."""
+    with ThreadPoolExecutor(max_workers=1 + max(len(deps.tones), 1)) as pool:
+        summary_f = pool.submit(runner.run, "summary", lambda m: summary_task.run_summary(m, ctx, runner.config(m)))
+        draft_fs = [pool.submit(runner.run, f"{tone} draft", _draft_job(ctx, tone, runner, redactor, stream))
+                    for tone in deps.tones]
+        summary = summary_f.result()
+        drafts = [d.model_copy(update={"engine": runner.engine_for(f"{d.tone} draft")})
+                  for d in (f.result() for f in draft_fs) if d is not None]
+    return summary, drafts
+
+
+def _draft_job(ctx: TaskContext, tone: str, runner: TaskRunner, redactor: Redactor, stream: StreamSink | None):
     """A draft task; streamed (placeholders restored on the fly) when a sink is given."""
     if stream is None:
         return lambda m: draft_task.run_draft(m, ctx, tone, runner.config(m))
@@ -151,21 +179,7 @@ def _draft_job(ctx: TaskContext, tone: str, runner: "_TaskRunner", redactor: Red
     return job
 
 
-def retrieve_context(redacted: Ticket, deps: AssistDeps) -> TaskContext:
-    """Hits for the conversation and the gate's verdict, packed with what the tasks need."""
-    turns = [(m.role, m.text) for m in redacted.public_messages()]
-    query = query_from_turns(turns)
-    hits = deps.index.search(query, k=deps.k)
-    verdict = judge(deps.index, query, hits)
-    customer_text = " ".join(m.text for m in redacted.customer_messages())
-    return TaskContext(
-        ticket=redacted, hits=hits, answerable=verdict.answerable, gate_reason=verdict.reason,
-        language=redacted.language or detect_language(customer_text), ui_language=deps.ui_language,
-        agent_name=deps.agent_name, shop_name=deps.shop_name, intents=deps.intents,
-    )
-
-
-def _first_name_placeholder(ticket: Ticket, redactor: Redactor) -> str:
+def first_name_placeholder(ticket: Ticket, redactor: Redactor) -> str:
     """The customer's first name as the redacted prompt will know it (Latin-script names only)."""
     parts = ticket.customer.name.split()
     if len(parts) < 2 or not parts[0].isascii():
@@ -173,62 +187,13 @@ def _first_name_placeholder(ticket: Ticket, redactor: Redactor) -> str:
     return redactor.placeholder("NAME", parts[0])
 
 
-class _TaskRunner:
-    """Runs a task on the configured model and falls back to the offline engine when that fails."""
-
-    def __init__(self, model: BaseChatModel, offline: OfflineChatModel, notices: list[str], llm_config: dict,
-                 counters: dict[str, int]) -> None:
-        self.model, self.offline, self.notices, self._llm_config = model, offline, notices, llm_config
-        self.counters = counters
-        self.fallbacks: set[str] = set()
-        self.started: set[str] = set()
-        self.partials: dict[str, str] = {}
-        self.failures: dict[str, list[str]] = {}
-
-    def failure_notices(self) -> list[str]:
-        """One banner per distinct provider error, naming the tasks it hit."""
-        order = ["triage", "summary", "concise draft", "detailed draft", "warm draft"]
-        return [f"The provider failed on the {', '.join(sorted(names, key=lambda n: order.index(n) if n in order else 9))} "
-                f"({description}); showing the offline engine's result." for description, names in self.failures.items()]
-
-    def config(self, model: BaseChatModel) -> dict | None:
-        return None if model is self.offline else self._llm_config
-
-    def engine_for(self, name: str) -> str:
-        return "offline" if name in self.fallbacks else engine_of(self.model)
-
-    def overall_engine(self) -> str:
-        """'llm' when the provider produced at least one suggestion, else 'offline'."""
-        if engine_of(self.model) == "offline":
-            return "offline"
-        return "offline" if self.fallbacks >= self.started else "llm"
-
-    def run(self, name: str, task: Callable[[BaseChatModel], T]) -> T | None:
-        self.counters["model_calls"] += 1
-        self.started.add(name)
-        try:
-            return task(self.model)
-        except Exception as exc:
-            if self.model is self.offline:
-                self.notices.append(f"The {name} could not be produced: {_describe(exc)}")
-                return None
-            if isinstance(exc, draft_task.StreamCutError):
-                self.partials[name.split()[0]] = exc.partial
-                self.notices.append(f"The provider's stream stopped midway on the {name}; the partial text is kept and the offline draft is shown.")
-            else:
-                self.failures.setdefault(_describe(exc), []).append(name)
-            self.fallbacks.add(name)
-            self.counters["model_calls"] += 1
-            try:
-                return task(self.offline)
-            except Exception as offline_exc:
-                self.notices.append(f"The offline {name} failed too: {_describe(offline_exc)}")
-                return None
-
-
-def _describe(exc: Exception) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+@contextmanager
+def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[name] = time.perf_counter() - started
 
 
 def _restore_draft(draft: Draft, redactor: Redactor) -> Draft:

@@ -5,10 +5,11 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from pydantic import BaseModel, ConfigDict
 
-from chains.context import fenced_json
+from chains.calls import invoke_text
+from chains.context import TaskInput, fenced_json
 from chains.prompts import load_prompt
 from chains.redact import Redactor, customer_names, redact_ticket
-from chains.schemas import Ticket
+from core.types import Ticket
 
 PROMPT = "rewrite"
 OPERATIONS = ("shorten", "expand", "formal", "friendly", "grammar", "translate")
@@ -24,12 +25,12 @@ class RewriteResult(BaseModel):
     error: str = ""
 
 
-def rewrite_messages(text: str, operation: str, language: str, shop_name: str) -> list[BaseMessage]:
+def rewrite_messages(text: str, operation: str, language: str, company_name: str) -> list[BaseMessage]:
     task = fenced_json({"kind": "rewrite", "operation": operation, "language": language})
-    return load_prompt(PROMPT).render(task=task, draft=fenced_json(text), shop_name=shop_name)
+    return load_prompt(PROMPT).render(task=task, draft=fenced_json(text), company_name=company_name)
 
 
-def rewrite(model: BaseChatModel, text: str, operation: str, language: str = "en", shop_name: str = "Maru Market",
+def rewrite(model: BaseChatModel, text: str, operation: str, language: str = "en", company_name: str = "Maru Market",
             ticket: Ticket | None = None) -> RewriteResult:
     """Rewrite the agent's text; personal data of the ticket's customer is redacted on the way out and restored."""
     if operation not in OPERATIONS:
@@ -39,7 +40,8 @@ def rewrite(model: BaseChatModel, text: str, operation: str, language: str = "en
     try:
         redactor = redact_ticket(ticket)[1] if ticket is not None else Redactor()
         outgoing = redactor.redact(text, customer_names(ticket) if ticket is not None else [])
-        out = redactor.restore(str(model.invoke(rewrite_messages(outgoing, operation, language, shop_name)).content).strip())
+        task = TaskInput("rewrite", text=outgoing, operation=operation, language=language)
+        out = redactor.restore(invoke_text(model, rewrite_messages(outgoing, operation, language, company_name), task).strip())
     except Exception as exc:  # provider, engine or redaction failure: keep the agent's text
         return RewriteResult(ok=False, text=text, original_text=text, error=str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__)
     if not out:

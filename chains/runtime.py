@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
-from chains.intent import IntentClassifier, load_examples
 from chains.models import load_chat_model
 from chains.offline import OfflineChatModel
-from chains.pipeline import AssistDeps, ResultCache
-from chains.settings import Settings
+from chains.offline.intent import IntentClassifier, load_examples
+from chains.pipeline import AssistDeps
+from chains.results import ResultCache
+from core.settings import Settings
 from knowledge.embeddings import load_embedder
 from knowledge.index import KnowledgeIndex, load_index
-from knowledge.paths import default_index_dir
 
 INTENT_EMBEDDINGS = "onnx-fp32"  # short texts: the fp32 model is cheap here and classifies better than int8
 
@@ -26,26 +25,26 @@ def offline_engine() -> OfflineChatModel:
     return OfflineChatModel(intent_classifier=load_intent_classifier())
 
 
-def index_dir(settings: Settings) -> Path:
-    return Path(settings.index_dir) if settings.index_dir else default_index_dir()
-
-
 def open_index(settings: Settings) -> KnowledgeIndex:
-    return load_index(index_dir(settings), load_embedder())
+    return load_index(settings.index_path, load_embedder(settings.embeddings))
 
 
 def build_deps(settings: Settings, index: KnowledgeIndex | None = None, cache: ResultCache | None = None,
-               llm: str | None = None) -> AssistDeps:
+               llm: str | None = None, tones: tuple[str, ...] | None = None) -> AssistDeps:
+    """AssistDeps for the settings: the configured (or given) engine, the live (or given) index, the cache."""
     from knowledge.text import lexical_tokens
 
     lexical_tokens("준비")  # load Kiwi now (1–2 s) rather than on the first Korean ticket
     offline = offline_engine()
     spec = llm or settings.llm
     model = offline if spec == "offline" else load_chat_model(spec, settings)
-    classifier = load_intent_classifier()
-    return AssistDeps(
+    deps = AssistDeps(
         model=model, index=index if index is not None else open_index(settings), offline=offline,
-        agent_name=settings.agent_name, shop_name=settings.shop_name, ui_language=settings.ui_language,
-        intents=sorted(set(classifier.labels)), cache=cache,
+        agent_name=settings.agent_name, company_name=settings.company_name,
+        sign_off=settings.sign_off(settings.agent_name), ui_language=settings.ui_language,
+        intents=tuple(sorted(set(offline.intent_classifier.labels))), cache=cache,
         price_input_per_1k=settings.price_input_per_1k, price_output_per_1k=settings.price_output_per_1k,
     )
+    if tones is not None:
+        deps.tones = tones
+    return deps

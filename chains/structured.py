@@ -10,6 +10,9 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from pydantic import BaseModel, ValidationError
 
+from chains.calls import task_kwargs
+from chains.context import TaskInput
+
 S = TypeVar("S", bound=BaseModel)
 METHOD = "function_calling"
 ATTEMPTS = 2
@@ -19,12 +22,13 @@ class MalformedOutputError(ValueError):
     """The model's structured answer could not be parsed into the schema, even after a retry."""
 
 
-def invoke_structured(model: BaseChatModel, schema: type[S], messages: list[BaseMessage], config: dict | None = None) -> S:
+def invoke_structured(model: BaseChatModel, schema: type[S], messages: list[BaseMessage], task: TaskInput,
+                      config: dict | None = None) -> S:
     runnable = model.with_structured_output(schema, method=METHOD)
     problem: Exception | str = "no answer"
     for _ in range(ATTEMPTS):
         try:
-            answer = runnable.invoke(messages, config=config)
+            answer = runnable.invoke(messages, config=config, **task_kwargs(model, task))
         except (OutputParserException, ValidationError, json.JSONDecodeError) as exc:
             problem = exc
             continue

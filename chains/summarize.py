@@ -4,18 +4,18 @@ from __future__ import annotations
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
-from chains.context import TaskContext
+from chains.context import TaskContext, TaskInput
 from chains.prompts import load_prompt
-from chains.schemas import Summary
 from chains.structured import invoke_structured
+from core.types import Summary
 
 PROMPT = "summarize"
 
 
 def summary_messages(ctx: TaskContext) -> list[BaseMessage]:
     task = ctx.task_json("summarize", ui_language=ctx.ui_language)
-    return load_prompt(PROMPT).render(task=task, conversation=ctx.conversation_json(), shop_name=ctx.shop_name)
+    return load_prompt(PROMPT).render(task=task, conversation=ctx.conversation_json(), company_name=ctx.company_name)
 
 
 def run_summary(model: BaseChatModel, ctx: TaskContext, config: dict | None = None) -> Summary:
-    return invoke_structured(model, Summary, summary_messages(ctx), config)
+    return invoke_structured(model, Summary, summary_messages(ctx), TaskInput("summarize", ctx), config)

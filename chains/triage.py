@@ -5,21 +5,24 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
 from chains import signals
-from chains.context import TaskContext
+from chains.context import TaskContext, TaskInput
+from chains.offline import OfflineChatModel
 from chains.prompts import load_prompt
-from chains.schemas import Triage
+from chains.redact import RedactionError, redact_ticket
 from chains.structured import invoke_structured
+from core.types import Ticket, Triage
 
 PROMPT = "triage"
 
 
 def triage_messages(ctx: TaskContext) -> list[BaseMessage]:
-    task = ctx.task_json("triage", intents=ctx.intents, ui_language=ctx.ui_language)
-    return load_prompt(PROMPT).render(task=task, conversation=ctx.conversation_json(), shop_name=ctx.shop_name)
+    task = ctx.task_json("triage", intents=list(ctx.intents), ui_language=ctx.ui_language)
+    return load_prompt(PROMPT).render(task=task, conversation=ctx.conversation_json(), company_name=ctx.company_name)
 
 
 def run_triage(model: BaseChatModel, ctx: TaskContext, config: dict | None = None) -> Triage:
-    return harden_triage(invoke_structured(model, Triage, triage_messages(ctx), config), ctx)
+    triage = invoke_structured(model, Triage, triage_messages(ctx), TaskInput("triage", ctx), config)
+    return harden_triage(triage, ctx)
 
 
 def harden_triage(triage: Triage, ctx: TaskContext) -> Triage:
@@ -30,3 +33,14 @@ def harden_triage(triage: Triage, ctx: TaskContext) -> Triage:
     if not triage.injection_suspected and any(signals.injection_suspected(m.text) for m in ctx.ticket.customer_messages()):
         updates["injection_suspected"] = True
     return triage.model_copy(update=updates) if updates else triage
+
+
+def quick_triage(ticket: Ticket, offline: OfflineChatModel) -> Triage:
+    """The offline engine's triage of a ticket (for the queue's priority): local, cheap, never sent anywhere,
+    and needing no knowledge index."""
+    try:
+        ticket = redact_ticket(ticket)[0]
+    except RedactionError:
+        pass  # nothing leaves the machine here, so the raw ticket may be read
+    intents = tuple(sorted(set(offline.intent_classifier.labels))) if offline.intent_classifier else ()
+    return run_triage(offline, TaskContext(ticket=ticket, intents=intents))

@@ -8,9 +8,11 @@ import pytest
 from chains.__main__ import main as chains_main
 from chains.pipeline import assist
 from chains.prompts import prompt_versions
-from chains.schemas import AssistResult, Citation
+from chains.results import RecentResults
+from core.types import AssistResult, Citation
 from desk.tickets import demo_tickets_dir
 from knowledge.embeddings import model_cache_dir
+from knowledge.retrieve import PER_ARTICLE
 from tests.fakes.recording import RecordingChatModel
 
 TONES = ["concise", "detailed", "warm"]
@@ -31,7 +33,19 @@ def scripted_model(**changes) -> RecordingChatModel:
 
 
 def with_model(deps, model, **changes):
-    return dataclasses.replace(deps, model=model, **changes)
+    """A copy of the deps with another model and an empty memo of recent results."""
+    counters = {"assist_computed": 0, "cache_hits": 0, "model_calls": 0}
+    return dataclasses.replace(deps, model=model, recent=RecentResults(), counters=counters, **changes)
+
+
+class BrokenCache:
+    """A shared cache whose database is down."""
+
+    def get(self, key):
+        raise ConnectionError("database unavailable")
+
+    def put(self, key, payload):
+        raise ConnectionError("database unavailable")
 
 
 # -- the result ---------------------------------------------------------------------------------
@@ -41,7 +55,10 @@ def test_assist_returns_triage_summary_hits_and_three_drafts(assist_deps, demo_t
     assert isinstance(result, AssistResult) and result.ticket_id == "T-1001"
     assert result.triage is not None and result.triage.intent in assist_deps.intents
     assert result.summary is not None and result.summary.issue
-    assert 1 <= len(result.hits) <= assist_deps.k
+    articles = [h.chunk.article_id for h in result.hits]
+    assert 1 <= len(set(articles)) <= assist_deps.k
+    assert all(articles.count(a) <= PER_ARTICLE for a in set(articles))
+    assert articles == sorted(articles, key=articles.index), "passages are grouped under their article"
     assert [d.tone for d in result.drafts] == TONES
     assert all(d.text.strip() for d in result.drafts)
     assert result.engine == "offline" and result.model == "offline-grounded-v1"
@@ -102,7 +119,7 @@ def test_chains_cli_assist_missing_index_is_a_clear_error(offline_cli_env, tmp_p
 
 
 # -- cache --------------------------------------------------------------------------------------
-def test_assist_cache_returns_stored_result_without_calling_the_model(assist_deps, demo_tickets, dict_cache):
+def test_assist_rerun_returns_the_recent_result_without_calling_the_model(assist_deps, demo_tickets, dict_cache):
     model = scripted_model()
     deps = with_model(assist_deps, model, cache=dict_cache)
     first = assist(demo_tickets["T-1007"], deps)
@@ -113,7 +130,28 @@ def test_assist_cache_returns_stored_result_without_calling_the_model(assist_dep
 
     assert model.calls == []
     assert second == first
-    assert dict_cache.hits == 1 and len(dict_cache.data) == 1
+    assert deps.counters["cache_hits"] == 1 and len(dict_cache.data) == 1
+
+
+def test_assist_shared_cache_serves_another_replica(assist_deps, demo_tickets, dict_cache):
+    model = scripted_model()
+    first = assist(demo_tickets["T-1007"], with_model(assist_deps, model, cache=dict_cache))
+    model.reset()
+
+    replica = with_model(assist_deps, model, cache=dict_cache)
+    second = assist(demo_tickets["T-1007"], replica)
+
+    assert model.calls == [] and second == first
+    assert dict_cache.hits == 1
+
+
+def test_assist_works_when_the_shared_cache_is_down(assist_deps, demo_tickets):
+    model = scripted_model()
+
+    result = assist(demo_tickets["T-1007"], with_model(assist_deps, model, cache=BrokenCache()))
+
+    assert result.notices == [] and len(result.drafts) == 3
+    assert len(model.calls) == 5
 
 
 def test_assist_cache_misses_when_the_ticket_changes(assist_deps, demo_tickets, dict_cache):
@@ -178,12 +216,12 @@ def test_assist_restores_placeholders_in_model_drafts_and_summary(assist_deps, d
 
 
 def test_assist_drops_citation_markers_that_point_to_no_passage(assist_deps, demo_tickets):
-    model = scripted_model(reply="Refunds arrive within 3 days [1]. Shipping is free [9].")
+    model = scripted_model(reply="Refunds arrive within 3 days [1]. Shipping is free [99].")
 
     result = assist(demo_tickets["T-1001"], with_model(assist_deps, model))
 
     for draft in result.drafts:
-        assert "[9]" not in draft.text and "[1]" in draft.text
+        assert "[99]" not in draft.text and "[1]" in draft.text
         assert [c.marker for c in draft.citations] == [1]
         assert draft.unsupported_sentences == [1]
 
@@ -235,15 +273,45 @@ def test_assist_redaction_failure_sends_nothing_to_the_model(assist_deps, demo_t
 
 def test_assist_does_not_cache_a_result_that_fell_back(assist_deps, demo_tickets, dict_cache):
     failing = RecordingChatModel().fail_with(RuntimeError("provider down"))
-    deps = dataclasses.replace(with_model(assist_deps, failing), cache=dict_cache)
-    degraded = assist(demo_tickets["T-1001"], deps)
+    degraded = assist(demo_tickets["T-1001"], with_model(assist_deps, failing, cache=dict_cache))
     assert degraded.notices
+    assert dict_cache.data == {}, "a degraded result never reaches the shared cache"
 
     healthy = scripted_model()
-    recovered = assist(demo_tickets["T-1001"], dataclasses.replace(deps, model=healthy))
+    recovered = assist(demo_tickets["T-1001"], with_model(assist_deps, healthy, cache=dict_cache))
 
     assert healthy.calls, "after the outage the provider is asked again"
     assert not recovered.notices
+
+
+def test_assist_degraded_result_is_reused_briefly_then_retried(assist_deps, demo_tickets):
+    failing = RecordingChatModel().fail_with(RuntimeError("provider down"))
+    deps = with_model(assist_deps, failing)
+    assist(demo_tickets["T-1001"], deps)
+    calls = len(failing.calls)
+
+    assist(demo_tickets["T-1001"], deps)
+    assert len(failing.calls) == calls, "a rerun right after the failure does not hit the provider again"
+
+    deps.recent.degraded_ttl = 0.0
+    deps.recent.clear()
+    assist(demo_tickets["T-1001"], deps)
+    deps.recent.put("probe", assist(demo_tickets["T-1001"], deps))
+    assert deps.recent.get("probe") is None, "a degraded entry expires"
+    assert len(failing.calls) > calls
+
+
+# -- order of tasks ------------------------------------------------------------------------------
+def test_assist_runs_triage_first_and_drafts_receive_it(assist_deps, demo_tickets):
+    model = scripted_model()
+
+    assist(demo_tickets["T-1001"], with_model(assist_deps, model))
+
+    first = " ".join(str(m.content) for m in model.calls[0])
+    assert '"kind": "triage"' in first
+    drafts = [" ".join(str(m.content) for m in call) for call in model.calls if '"kind": "draft"' in str(call[-1].content)]
+    assert len(drafts) == 3
+    assert all('"intent": "payment_failed"' in d and '"sentiment": "negative"' in d for d in drafts)
 
 
 def test_assist_customer_text_cannot_close_the_prompt_fence(assist_deps, demo_tickets):
@@ -255,3 +323,51 @@ def test_assist_customer_text_cannot_close_the_prompt_fence(assist_deps, demo_ti
 
     assert result.triage is not None and result.summary is not None
     assert len(result.drafts) == 3 and not result.notices
+
+
+# -- streaming for the page and the queue's triage -------------------------------------------------
+def test_stream_assist_passes_the_first_draft_on_with_placeholders_restored(assist_deps, demo_tickets):
+    from chains.streaming import stream_assist
+
+    model = scripted_model(reply="Please write to [EMAIL_1] about it [1].")
+    run = stream_assist(demo_tickets["T-1007"], with_model(assist_deps, model))
+
+    assert run.streams and run.tone == "concise"
+    streamed = "".join(run.pieces())
+    result = run.result()
+
+    assert streamed == "Please write to lucas.moreau@example.com about it [1]."
+    assert result.drafts[0].tone == "concise" and "lucas.moreau@example.com" in result.drafts[0].text
+    assert len(model.calls) == 5
+
+
+def test_stream_assist_serves_a_cached_result_without_streaming(assist_deps, demo_tickets):
+    from chains.streaming import stream_assist
+
+    model = scripted_model()
+    deps = with_model(assist_deps, model)
+    first = assist(demo_tickets["T-1007"], deps)
+    model.reset()
+
+    run = stream_assist(demo_tickets["T-1007"], deps)
+
+    assert not run.streams and list(run.pieces()) == []
+    assert run.result() == first and model.calls == []
+
+
+def test_stream_assist_with_the_offline_engine_computes_without_streaming(assist_deps, demo_tickets):
+    from chains.streaming import stream_assist
+
+    deps = with_model(assist_deps, assist_deps.offline)
+    run = stream_assist(demo_tickets["T-1002"], deps)
+
+    assert not run.streams
+    assert [d.tone for d in run.result().drafts] == TONES and deps.counters["assist_computed"] == 1
+
+
+def test_quick_triage_matches_the_assist_triage_without_an_index(assist_deps, demo_tickets, demo_assist_results):
+    from chains.triage import quick_triage
+
+    for ticket_id in ("T-1007", "T-1012", "T-1018"):
+        triage = quick_triage(demo_tickets[ticket_id], assist_deps.offline)
+        assert triage == demo_assist_results[ticket_id].triage, ticket_id

@@ -51,8 +51,7 @@ def expand(text: str) -> str:
     return "\n\n".join([paragraphs[0], "\n".join(f"- {s.lstrip('- ')}" for s in body), paragraphs[-1]])
 
 
-def rewrite_text(text: str, task: dict) -> str:
-    operation = task.get("operation", "")
+def rewrite_text(text: str, operation: str) -> str:
     if operation == "shorten":
         return shorten(text)
     if operation == "expand":

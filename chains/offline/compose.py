@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from knowledge.text import detect_language, lexical_tokens_batch, split_sentences
+from knowledge.text import lexical_tokens_batch, split_sentences
 
 SENTENCES_PER_TONE = {"concise": 2, "warm": 3, "detailed": 5}
 LIST_MARKER = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
@@ -88,10 +88,10 @@ def greeting(name: str, lang: str) -> str:
     return f"Hi {first}," if first else "Hello,"
 
 
-def sign_off(agent: str, shop: str, lang: str) -> str:
+def default_sign_off(agent: str, company: str, lang: str) -> str:
     if lang == "ko":
-        return f"감사합니다.\n{shop} 고객센터 {agent} 드림"
-    return f"Best regards,\n{agent}\n{shop} Support"
+        return f"감사합니다.\n{company} 고객센터 {agent} 드림"
+    return f"Best regards,\n{agent}\n{company} Support"
 
 
 def _clean(sentence: str) -> str:
@@ -140,8 +140,10 @@ def select_sentences(passages: list[Passage], question: str, context: str, count
 
 
 def compose_reply(passages: list[Passage], question: str, context: str, *, tone: str, lang: str, intent: str,
-                  sentiment: str, customer: str, agent: str, shop: str, answerable: bool) -> str:
-    """A complete reply: greeting, acknowledgement, cited KB sentences, next step, sign-off."""
+                  sentiment: str, customer: str, agent: str, company: str, answerable: bool, sign_off: str = "") -> str:
+    """A complete reply: greeting, acknowledgement, cited KB sentences, next step, sign-off.
+
+    `sign_off` is the configured signature (already filled in); without one the built-in sign-off is used."""
     lang = lang if lang in ("en", "ko") else "en"
     same_language = [p for p in passages if p.lang == lang]
     usable = same_language or passages
@@ -164,10 +166,6 @@ def compose_reply(passages: list[Passage], question: str, context: str, *, tone:
             lines.append(" ".join(body))
         lines.append("")
         lines.append(NEXT_STEP[lang])
-    lines.extend(["", sign_off(agent, shop, lang)])
+    lines.extend(["", sign_off or default_sign_off(agent, company, lang)])
     return "\n".join(lines)
 
-
-def reply_language(conversation: list[dict]) -> str:
-    customer = " ".join(m["text"] for m in conversation if m.get("role") == "customer")
-    return detect_language(customer)
