@@ -5,23 +5,21 @@ from pathlib import Path
 
 import streamlit as st
 
+from chains.offline import OfflineChatModel
 from chains.pipeline import AssistDeps
-from chains.runtime import build_deps, index_dir
-from chains.settings import Settings, load_settings
+from chains.runtime import build_deps, offline_engine
+from core.settings import Settings, load_settings, setting_names
+from core.tickets import load_tickets
 from desk.send import RecordSender, Sender, WebhookSender
 from desk.store import DeskStore, open_store
-from desk.tickets import demo_tickets_dir, load_tickets
 from knowledge.embeddings import load_embedder
 from knowledge.index import KnowledgeIndex, current_version, load_index
 
-SECRET_KEYS = ("ASSIST_LLM", "OPENAI_API_KEY", "OPENAI_BASE_URL", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT",
-               "OPENAI_API_VERSION", "ASSIST_DATABASE_URL", "ASSIST_INDEX_DIR", "ASSIST_AGENT_NAME", "ASSIST_SEND_WEBHOOK_URL")
-
 
 def _secrets() -> dict:
-    """Values from st.secrets when a secrets file exists (it wins over the environment)."""
+    """Setting values from st.secrets when a secrets file exists (they win over the environment)."""
     try:
-        return {k: str(st.secrets[k]) for k in SECRET_KEYS if k in st.secrets}
+        return {k: str(st.secrets[k]) for k in setting_names() if k in st.secrets}
     except Exception:  # no secrets.toml: Streamlit raises instead of returning empty
         return {}
 
@@ -34,7 +32,7 @@ def get_settings() -> Settings:
 @st.cache_resource(show_spinner=False)
 def get_store() -> DeskStore:
     settings = get_settings()
-    return open_store(settings.database_url.get_secret_value() if settings.database_url else None)
+    return open_store(settings.database_url_value(), settings)
 
 
 @st.cache_resource(show_spinner=False)
@@ -46,7 +44,7 @@ def get_sender() -> Sender:
 
 
 def index_root() -> Path:
-    return index_dir(get_settings())
+    return get_settings().index_path
 
 
 def live_index_version() -> str | None:
@@ -55,7 +53,7 @@ def live_index_version() -> str | None:
 
 @st.cache_resource(show_spinner="Loading the knowledge index…", max_entries=2)
 def _index_for_version(version: str) -> KnowledgeIndex:
-    return load_index(index_root(), load_embedder())
+    return load_index(index_root(), load_embedder(get_settings().embeddings))
 
 
 def get_index() -> KnowledgeIndex:
@@ -76,6 +74,12 @@ class StoreCache:
         self.store.cache_put(key, payload)
 
 
+@st.cache_resource(show_spinner="Preparing the assistant…")
+def get_offline_engine() -> OfflineChatModel:
+    """The offline engine alone (the queue's triage needs no index)."""
+    return offline_engine()
+
+
 @st.cache_resource(show_spinner="Preparing the assistant…", max_entries=4)
 def _deps_for_version(version: str) -> AssistDeps:
     return build_deps(get_settings(), index=get_index(), cache=StoreCache(get_store()))
@@ -85,14 +89,10 @@ def get_deps() -> AssistDeps:
     return _deps_for_version(live_index_version() or "")
 
 
-def tickets_dir() -> Path:
-    return Path(st.session_state.get("tickets_dir") or demo_tickets_dir())
-
-
 @st.cache_data(show_spinner=False)
 def _load_tickets(folder: str) -> list:
     return load_tickets(folder)
 
 
 def get_tickets() -> list:
-    return _load_tickets(str(tickets_dir()))
+    return _load_tickets(str(get_settings().tickets_path))

@@ -5,8 +5,7 @@ import re
 
 import streamlit as st
 
-from chains.schemas import AssistResult, Draft, Summary, Triage
-from knowledge.types import Hit
+from core.types import AssistResult, Draft, Hit, Summary, Triage
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
 PRIORITY_COLOR = {"urgent": "red", "high": "orange", "normal": "blue", "low": "gray"}
@@ -68,30 +67,23 @@ def summary_block(summary: Summary | None) -> None:
         st.caption(inert(" · ".join(entities)))
 
 
-def group_hits(hits: list[Hit]) -> list[tuple[list[int], list[Hit]]]:
-    """Hits grouped per article, keeping each passage's citation number (1-based)."""
-    groups: dict[str, tuple[list[int], list[Hit]]] = {}
-    for n, hit in enumerate(hits, start=1):
-        numbers, members = groups.setdefault(hit.chunk.article_id, ([], []))
-        numbers.append(n)
-        members.append(hit)
-    return list(groups.values())
-
-
-def article_cards(hits: list[Hit], answerable: bool) -> None:
-    if not hits:
+def article_cards(result: AssistResult) -> None:
+    """One card per article, best first, with each of its passages under its citation number."""
+    if not result.hits:
         st.caption("No knowledge-base article matches this conversation.")
         return
-    if not answerable:
+    if not result.answerable:
         st.warning("Weak matches: the knowledge base does not seem to answer this. Nearest articles:", icon=":material/search:")
-    for numbers, members in group_hits(hits):
+    for numbers, members in result.articles():
         best = members[0]
         with st.container(border=True):
-            refs = " ".join(f"[{n}]" for n in numbers)
-            title = inert(best.chunk.title)
-            st.markdown(f"**{refs} {title}**" + (f" — [open article]({best.chunk.url})" if best.chunk.url.startswith("http") else ""))
-            st.caption(f"score {best.score:.4f} · {best.chunk.section or 'intro'} · {best.chunk.lang}")
-            st.markdown(inert(best.chunk.text[:320] + ("…" if len(best.chunk.text) > 320 else "")))
+            st.markdown(f"**{inert(best.chunk.title)}**")
+            st.caption(f"score {best.score:.4f} · {best.chunk.lang}")
+            if best.chunk.url.startswith(("http://", "https://")):
+                st.link_button("Open article", best.chunk.url, icon=":material/open_in_new:")
+            for n, hit in zip(numbers, members):
+                text = hit.chunk.text[:320] + ("…" if len(hit.chunk.text) > 320 else "")
+                st.markdown(f"**\\[{n}\\]** {inert(hit.chunk.section or 'intro')} — {inert(text)}")
 
 
 def draft_sources(draft: Draft, hits: list[Hit]) -> None:

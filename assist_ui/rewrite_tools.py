@@ -5,7 +5,7 @@ import streamlit as st
 
 from assist_ui import deps, state
 from chains.rewrite import OPERATIONS, rewrite
-from chains.schemas import Ticket
+from core.types import Ticket
 
 LABELS = {"shorten": "Shorten", "expand": "Expand", "formal": "More formal", "friendly": "Friendlier",
           "grammar": "Fix grammar", "translate": "Translate to customer's language"}
@@ -22,7 +22,7 @@ def _undo_stack(ticket_id: str) -> list[str]:
 def _propose(ticket: Ticket, agent: str, operation: str, language: str) -> None:
     text = st.session_state.get(state.reply_widget_key(ticket.id), "")
     settings = deps.get_settings()
-    result = rewrite(deps.get_deps().model, text, operation, language, settings.shop_name, ticket=ticket)
+    result = rewrite(deps.get_deps().model, text, operation, language, settings.company_name, ticket=ticket)
     if result.ok:
         st.session_state[_proposal_key(ticket.id)] = {"operation": operation, "text": result.text}
     else:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from chains.schemas import AssistResult
-
 
 def selected_ticket_id() -> str | None:
     return st.session_state.get("selected_ticket")
@@ -52,14 +50,6 @@ def chosen_draft(ticket_id: str) -> dict | None:
 
 def set_chosen_draft(ticket_id: str, draft: dict) -> None:
     st.session_state.setdefault("chosen_drafts", {})[ticket_id] = draft
-
-
-def assist_result(key: str) -> AssistResult | None:
-    return st.session_state.setdefault("assist_results", {}).get(key)
-
-
-def remember_assist_result(key: str, result: AssistResult) -> None:
-    st.session_state.setdefault("assist_results", {})[key] = result
 
 
 def flash(message: str, kind: str = "success") -> None:

@@ -10,12 +10,12 @@ import streamlit as st
 from assist_ui import deps
 from knowledge.build import build_sources
 from knowledge.embeddings import load_embedder
-from knowledge.gate import judge
 from knowledge.index import IndexError_
 from knowledge.loaders import LOADERS
-from knowledge.paths import demo_articles_dir
+from knowledge.retrieve import retrieve
 
 UPLOAD_TYPES = sorted(s.lstrip(".") for s in LOADERS)
+PLAYGROUND_K = 10
 
 
 def uploads_dir() -> Path:
@@ -23,7 +23,7 @@ def uploads_dir() -> Path:
 
 
 def kb_sources() -> list[Path]:
-    folder = st.session_state.get("kb_source") or str(demo_articles_dir())
+    folder = st.session_state.get("kb_source") or str(deps.get_settings().kb_path)
     return [Path(folder), uploads_dir()]
 
 
@@ -51,7 +51,7 @@ def render_status() -> None:
 
 def render_sources_and_rebuild() -> None:
     st.subheader("Sources")
-    st.text_input("Article folder", value=str(demo_articles_dir()), key="kb_source",
+    st.text_input("Article folder", value=str(deps.get_settings().kb_path), key="kb_source",
                   help="Markdown, HTML, CSV/XLSX FAQ, JSON and PDF files below this folder are ingested.")
     files = st.file_uploader("Add files", type=UPLOAD_TYPES, accept_multiple_files=True, key="kb_upload")
     if files and st.button("Save uploaded files", key="kb_save_uploads"):
@@ -65,7 +65,7 @@ def render_sources_and_rebuild() -> None:
 
 def rebuild() -> None:
     bar = st.progress(0.0, text="Reading articles…")
-    report = build_sources(kb_sources(), deps.index_root(), load_embedder(),
+    report = build_sources(kb_sources(), deps.index_root(), load_embedder(deps.get_settings().embeddings),
                            progress=lambda fraction, text: bar.progress(min(fraction, 1.0), text=text))
     bar.progress(1.0, text="Done")
     st.success(f"Index {report.version}: {report.articles} articles, {report.chunks} chunks "
@@ -73,6 +73,8 @@ def rebuild() -> None:
                f"Added {len(report.added)}, changed {len(report.changed)}, removed {len(report.removed)}.")
     for name, reason in report.skipped:
         st.warning(f"Skipped {name}: {reason}")
+    if report.gate:
+        st.caption(f"Answerability gate calibration: {report.gate}")
 
 
 def render_playground() -> None:
@@ -85,19 +87,19 @@ def render_playground() -> None:
     except IndexError_ as exc:
         st.error(str(exc))
         return
-    fused = index.search(query, k=10)
-    verdict = judge(index, query, fused[:5])
+    fused = retrieve(index, query, k=PLAYGROUND_K)
+    verdict = fused.verdict
     (st.success if verdict.answerable else st.warning)(
         f"{'Answerable' if verdict.answerable else 'Not answerable'} ({verdict.confidence:.2f}): {verdict.reason}")
     columns = st.columns(3)
-    for column, (label, hits) in zip(columns, [("Dense", index.search(query, k=10, mode="dense")),
-                                                ("Lexical (BM25)", index.search(query, k=10, mode="lexical")),
-                                                ("Fused (RRF)", fused)]):
+    rankings = [("Dense", retrieve(index, query, k=PLAYGROUND_K, mode="dense")),
+                ("Lexical (BM25)", retrieve(index, query, k=PLAYGROUND_K, mode="lexical")), ("Fused (RRF)", fused)]
+    for column, (label, found) in zip(columns, rankings):
         with column:
             st.markdown(f"**{label}**")
-            st.dataframe(pd.DataFrame([{"rank": r, "article": h.chunk.article_id, "score": round(h.score, 4),
-                                        "dense": h.dense_rank, "lexical": h.lexical_rank}
-                                       for r, h in enumerate(hits, start=1)]), hide_index=True, width="stretch")
+            st.dataframe(pd.DataFrame([{"rank": r, "article": g[0].chunk.article_id, "score": round(g[0].score, 4),
+                                        "dense": g[0].dense_rank, "lexical": g[0].lexical_rank}
+                                       for r, g in enumerate(found.articles, start=1)]), hide_index=True, width="stretch")
 
 
 def main() -> None:

@@ -1,21 +1,19 @@
 """Agent workspace: the ticket queue, the thread with the reply box, and the assist panel beside it."""
 from __future__ import annotations
 
-import queue
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from typing import Iterator
 
 import streamlit as st
 
 from assist_ui import deps, render, state
 from assist_ui.rewrite_tools import render_rewrite_tools
-from chains.models import engine_of, model_name_of
-from chains.pipeline import assist_fresh, cache_key, cached_result
-from chains.schemas import AssistResult, Ticket
-from desk.schemas import SuggestionRecord
+from chains.models import model_name_of
+from chains.streaming import stream_assist
+from chains.triage import quick_triage
+from core.tickets import TicketFormatError
+from core.types import AssistResult, SuggestionRecord, Ticket
 from desk.send import send_reply
-from desk.tickets import TicketFormatError, thread
+from desk.tickets import thread
 from knowledge.index import IndexError_
 
 STATUS_ICON = {"open": "●", "replied": "✓"}
@@ -42,14 +40,8 @@ def _age(ticket: Ticket) -> str:
 
 @st.cache_data(show_spinner=False)
 def queue_priority(ticket_json: str) -> str:
-    """Priority for the queue from the offline triage: cheap, local and never sent anywhere."""
-    from chains.context import TaskContext
-    from chains.redact import redact_ticket
-    from chains.runtime import offline_engine
-    from chains.triage import run_triage
-
-    redacted, _ = redact_ticket(Ticket.model_validate_json(ticket_json))
-    return run_triage(offline_engine(), TaskContext(ticket=redacted)).priority
+    """Priority for the queue from the offline triage (`quick_triage`): cheap, local and never sent anywhere."""
+    return quick_triage(Ticket.model_validate_json(ticket_json), deps.get_offline_engine()).priority
 
 
 def render_queue(tickets: list[Ticket]) -> Ticket | None:
@@ -71,40 +63,18 @@ def render_queue(tickets: list[Ticket]) -> Ticket | None:
         return next(t for t in visible if t.id == chosen)
 
 
-def compute_assist(ticket: Ticket) -> AssistResult:
-    """The assist result for this ticket content: session memo, then the shared store cache, then compute."""
-    deps_ = deps.get_deps()
-    key = cache_key(ticket, deps_)
-    result = state.assist_result(key) or cached_result(key, deps_)
-    if result is None:
-        if engine_of(deps_.model) == "llm":
-            result = stream_assist(ticket, deps_, key)
-        else:
-            with st.spinner("Reading the ticket and the knowledge base…"):
-                result = assist_fresh(ticket, deps_, key)
-    state.remember_assist_result(key, result)
-    return result
-
-
-def stream_assist(ticket: Ticket, deps_, key: str) -> AssistResult:
-    """Run assist() in a worker and stream the first draft into the page while the other tasks finish."""
-    pieces: queue.Queue[str] = queue.Queue()
-    first = deps_.tones[0]
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        future = pool.submit(assist_fresh, ticket, deps_, key, lambda tone, piece: pieces.put(piece) if tone == first else None)
+def assist_for(ticket: Ticket) -> AssistResult:
+    """The assist result for this ticket; an LLM's first draft is shown as it streams in."""
+    run = stream_assist(ticket, deps.get_deps())
+    if run.streams:
         with st.container(border=True):
-            st.caption(f"Drafting a {first} reply with {model_name_of(deps_.model)}…")
-            st.write_stream(_drain(pieces, future))
-        return future.result()
-
-
-def _drain(pieces: "queue.Queue[str]", future) -> Iterator[str]:
-    while True:
-        try:
-            yield pieces.get(timeout=0.05)
-        except queue.Empty:
-            if future.done() and pieces.empty():
-                return
+            st.caption(f"Drafting a {run.tone} reply with {model_name_of(run.deps.model)}…")
+            st.write_stream(render.inert(piece) for piece in run.pieces())
+        return run.result()
+    if run.cached is None:
+        with st.spinner("Reading the ticket and the knowledge base…"):
+            return run.result()
+    return run.result()
 
 
 def _save_reply(ticket_id: str, agent: str) -> None:
@@ -192,7 +162,7 @@ def render_assist_panel(ticket: Ticket, agent: str, result: AssistResult) -> Non
         with st.expander(f"Partial {tone} draft from the provider (the stream stopped)"):
             st.markdown(render.inert(partial))
     st.markdown("**Knowledge base**")
-    render.article_cards(result.hits, result.answerable)
+    render.article_cards(result)
 
 
 def main() -> None:
@@ -216,7 +186,7 @@ def main() -> None:
     with right:
         result = None
         try:
-            result = compute_assist(ticket)
+            result = assist_for(ticket)
         except IndexError_ as exc:
             st.error(str(exc), icon=":material/menu_book:")
         if result is not None:

@@ -131,3 +131,18 @@ def test_workspace_translate_offline_is_refused_and_text_kept(app_env):
     at.button(key="rewrite::T-1001").click().run()
     assert any("Rewrite not available" in w.value for w in at.warning)
     assert at.text_area(key="reply_box::T-1001").value == "Your refund is on its way."
+
+
+def test_workspace_kb_panel_shows_each_article_once_with_its_numbered_passages(app_env):
+    at = open_app("T-1001")
+    values = [m.value for m in at.markdown]
+    start = values.index("**Knowledge base**")
+    panel = values[start + 1:]
+
+    titles = [v for v in panel if v.startswith("**") and v.endswith("**")]
+    passages = [v for v in panel if v.startswith("**\\[")]
+    assert 1 <= len(titles) <= 5
+    assert len(titles) == len(set(titles)), "an article appears once, its passages grouped under it"
+    numbers = [int(v[4:v.index("\\]")]) for v in passages]
+    assert numbers == list(range(1, len(numbers) + 1)), "passages are numbered as the drafts cite them"
+    assert len(passages) >= len(titles)
