@@ -21,27 +21,26 @@ TARGET_RECALL = 0.90  # fit_gate moves the threshold so at least this share of a
 
 @dataclass
 class GateItem:
-    """One query run against the half index: its hits, gate features and whether its gold document is there."""
+    """One conversation run against the half index: its gate features and whether its gold document is there."""
 
-    query: object
-    hits: list
+    turns: list
     features: dict
     present: int
     group: str
 
 
 def gate_items(ctx: EvalContext, rows: list[dict]) -> list[GateItem]:
-    """Hits and gate features of each query on the half index (the gold title is used only for the label)."""
-    from knowledge.gate import gate_features
-    from knowledge.query import query_from_turns
+    """Gate features of each conversation from the product's retrieval call on the half index (the gold title
+    is used only for the label)."""
+    from knowledge.retrieve import retrieve
 
     index = half_index(ctx)
     removed = removed_titles(doc2dial_articles(ctx))
     items = []
     for row in rows:
-        query = query_from_turns(doc2dial_turns(row["question"]))
-        hits = index.search(query, k=product_k())
-        items.append(GateItem(query, hits, gate_features(index, query, hits), int(row["title"] not in removed),
+        turns = doc2dial_turns(row["question"])
+        features = retrieve(index, turns, k=product_k()).verdict.features
+        items.append(GateItem(turns, features, int(row["title"] not in removed),
                               str(row.get("dial_id", row.get("id", "")))))
     return items
 
@@ -57,13 +56,13 @@ def fit_params(items: list[GateItem]) -> dict | None:
 
 
 def verdicts(ctx: EvalContext, items: list[GateItem], params: dict | None) -> list[tuple[bool, float]]:
-    """(answerable, confidence) from the product's `judge` with `params` set on the half index."""
-    from knowledge.gate import judge
+    """(answerable, confidence) of the product's retrieval call with `params` as the index's calibration."""
+    from knowledge.retrieve import retrieve
 
     index = half_index(ctx)
     index.manifest.gate = params
     try:
-        return [(v.answerable, v.confidence) for v in (judge(index, i.query, i.hits) for i in items)]
+        return [(v.answerable, v.confidence) for v in (retrieve(index, i.turns, k=product_k()).verdict for i in items)]
     finally:
         index.manifest.gate = None
 
@@ -114,5 +113,5 @@ def evaluate(ctx: EvalContext, rows: list[dict]) -> dict[str, float | None]:
     removed = removed_titles(doc2dial_articles(ctx))
     ctx.note(DOC2DIAL, answerability=f"half index without {len(removed)} of {len(doc2dial_articles(ctx))} documents "
                                      f"(random.Random(0).sample of sorted titles); fit_gate(target_recall={TARGET_RECALL}); "
-                                     f"{scheme}; verdicts from knowledge.gate.judge on the top {product_k()} hits")
+                                     f"{scheme}; verdicts of knowledge.retrieve.retrieve (the gate judges the top chunks of its ranking)")
     return scores(items, judged)

@@ -49,7 +49,8 @@ class DictCache:
 
 def demo_world(limit: int) -> tuple[object, list, dict]:
     """The demo index (product build of the demo KB) and the demo tickets, with how long they took."""
-    from desk.tickets import demo_tickets_dir, load_tickets
+    from core.tickets import load_tickets
+    from desk.tickets import demo_tickets_dir
     from knowledge.build import build_in_memory
     from knowledge.embeddings import load_embedder
     from knowledge.loaders import load_folder
@@ -66,9 +67,17 @@ def demo_world(limit: int) -> tuple[object, list, dict]:
 def offline_deps(index, cache=None):
     """Product deps with the offline engine."""
     from chains.runtime import build_deps
-    from chains.settings import load_settings
+    from core.settings import load_settings
 
     return build_deps(load_settings(OFFLINE), index=index, cache=cache, llm="offline")
+
+
+def without_result_cache(deps):
+    """The deps with no shared cache and a memo that keeps nothing: every assist() computes."""
+    from chains.results import RecentResults
+
+    deps.cache, deps.recent = None, RecentResults(size=0)
+    return deps
 
 
 def timed_assists(deps, tickets: list) -> tuple[list[float], list]:
@@ -103,8 +112,7 @@ def offline_section(index, tickets: list, rounds: int) -> dict:
     """Cold (first call per ticket on fresh deps) and warm (no result cache, `rounds` passes) latencies."""
     first = first_ever(index, tickets[0])
     cold, _ = timed_assists(offline_deps(index), tickets)
-    deps = offline_deps(index)
-    deps.cache = None
+    deps = without_result_cache(offline_deps(index))
     runs, results = [], []
     for _ in range(rounds):
         seconds, batch = timed_assists(deps, tickets)
@@ -121,7 +129,7 @@ def offline_section(index, tickets: list, rounds: int) -> dict:
 def llm_deps(index, server, cache=None):
     """Product deps on the LLM path against the fake server."""
     from chains.runtime import build_deps
-    from chains.settings import load_settings
+    from core.settings import load_settings
 
     settings = load_settings({"ASSIST_LLM": FAKE_MODEL, "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "bench-key"})
     return build_deps(settings, index=index, cache=cache, llm=FAKE_MODEL)
@@ -165,10 +173,10 @@ def llm_round(deps, server, tickets: list) -> tuple[list[float], list[tuple[floa
 
 def llm_section(index, tickets: list, rounds: int, ttft_repeats: int) -> dict:
     """Warm assist latency on the LLM path, overhead over the server's own time, fallbacks and streaming TTFT."""
-    from tests.fakes.openai_server import FakeOpenAIServer
+    from evals.fake_openai_server import FakeOpenAIServer
 
     with FakeOpenAIServer() as server:
-        deps = llm_deps(index, server)
+        deps = without_result_cache(llm_deps(index, server))
         (warmup, _, _), warmup_s = timed(llm_round, deps, server, tickets)
         runs, overheads, servers, results = [], [], [], []
         for _ in range(rounds):
@@ -203,26 +211,41 @@ def _samples(results: list) -> list[str]:
 
 
 def stream_ttft(deps, server, ticket, repeats: int) -> dict:
-    """Time to the first streamed draft token through `stream_draft` vs the server's first content chunk."""
-    from chains.draft import stream_draft
-    from chains.pipeline import retrieve_context
-    from chains.redact import redact_ticket
+    """Time to the first streamed draft piece the page receives from `chains.streaming.stream_assist` (redaction,
+    retrieval and the triage request come first), against the server's own time for the same requests."""
+    from chains.streaming import stream_assist
 
-    ctx = retrieve_context(redact_ticket(ticket)[0], deps)
     product, raw = [], []
     for _ in range(repeats + 1):
         server.reset()
+        deps.recent.clear()
         started = time.perf_counter()
-        stream = stream_draft(deps.model, ctx, "concise")
-        next(stream)
+        run = stream_assist(ticket, deps)
+        pieces = run.pieces()
+        next(pieces)
         product.append(time.perf_counter() - started)
-        list(stream)
-        raw.append(first_chunk(server, server.requests()[-1]["body"]))
+        list(pieces)
+        run.result()
+        raw.append(server_time_to_first_piece(server, server.requests(), run.tone))
     product, raw = product[1:], raw[1:]
     return {"product_ms": summary_ms(product), "server_first_chunk_ms": summary_ms(raw),
             "overhead_ms_p50": round(1000 * (float(np.median(product)) - float(np.median(raw))), 2),
-            "repeats": repeats, "method": "first yielded piece of chains.draft.stream_draft (prompt rendering "
-            "included) vs first non-empty content event of the same request replayed with http.client; one warm-up."}
+            "repeats": repeats, "method": "first piece yielded by chains.streaming.stream_assist (no cache; the "
+            "triage request runs before the drafts) vs the server's time for the same work replayed with "
+            "http.client: the whole triage request, then the first non-empty content event of the draft request "
+            "of that tone; one warm-up."}
+
+
+def server_time_to_first_piece(server, requests: list[dict], tone: str) -> float:
+    """Seconds the server itself needs before the first draft piece: the triage request, then the draft's first chunk."""
+    bodies = [r["body"] for r in requests]
+    triage = next((b for b in bodies if not b.get("stream") and '"kind": "triage"' in _prompt_text(b)), None)
+    draft = next(b for b in bodies if b.get("stream") and f'"tone": "{tone}"' in _prompt_text(b))
+    return (post(server.host, server.port, triage, reused=True) if triage else 0.0) + first_chunk(server, draft)
+
+
+def _prompt_text(body: dict) -> str:
+    return " ".join(str(m.get("content", "")) for m in body.get("messages", []))
 
 
 def first_chunk(server, body: dict) -> float:
@@ -251,11 +274,11 @@ def view_and_rerun(deps, tickets: list, server=None) -> dict:
 
     first, rerun, http_first, http_rerun = [], [], [], []
     for ticket in tickets:
-        for calls, http in ((first, http_first), (rerun, http_rerun)):
+        for calls, requests_seen in ((first, http_first), (rerun, http_rerun)):
             before, requests_before = deps.counters["model_calls"], _requests(server)
             assist(ticket, deps)
             calls.append(deps.counters["model_calls"] - before)
-            http.append(_requests(server) - requests_before)
+            requests_seen.append(_requests(server) - requests_before)
     out = {"view_model_calls": _spread(first), "rerun_model_calls": _spread(rerun), "counters": dict(deps.counters)}
     if server is not None:
         out.update({"view_http_requests": _spread(http_first), "rerun_http_requests": _spread(http_rerun)})
@@ -274,7 +297,7 @@ def _spread(values: list[int]) -> dict:
 
 def model_calls_section(index, tickets: list) -> dict:
     """Model calls per ticket view and per rerun, with a dict-backed result cache, offline and on the LLM path."""
-    from tests.fakes.openai_server import FakeOpenAIServer
+    from evals.fake_openai_server import FakeOpenAIServer
 
     out = {"offline": view_and_rerun(offline_deps(index, DictCache()), tickets)}
     with FakeOpenAIServer() as server:

@@ -7,7 +7,13 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from evals.bench_common import median_of_runs, noisy_unit, perturb_text, summary_ms, timed
+from evals.bench_common import (
+    median_of_runs,
+    noisy_unit,
+    perturb_text,
+    summary_ms,
+    timed,
+)
 
 MODES = ("dense", "lexical", "hybrid")
 WARMUP_QUERIES = 5
@@ -27,11 +33,12 @@ def make_index(chunks: list, vectors: np.ndarray, embedder, bm25=None):
 
 # -- recall -------------------------------------------------------------------------------------
 def recall_at_5(index, queries: list[dict]) -> float:
-    """Document-level hybrid Recall@5 through the product's `search_articles`."""
+    """Document-level hybrid Recall@5 through the product's retrieval call (`knowledge.retrieve.retrieve`)."""
+    from knowledge.retrieve import retrieve
+
     hits = 0
     for q in queries:
-        groups = index.search_articles(q["query"], k=5, mode="hybrid")
-        hits += q["gold"] in [g[0].chunk.article_id for g in groups]
+        hits += q["gold"] in retrieve(index, q["query"], k=5).article_ids
     return hits / max(len(queries), 1)
 
 
@@ -54,7 +61,7 @@ def run_recall(chunks: list, vectors: dict[str, np.ndarray], queries: list[dict]
     out["recall_delta"] = round(out["recall_at_5_int8"] - out["recall_at_5_fp32"], 4)
     out["method"] = ("doc2dial dev turns at evenly spaced positions whose gold document is indexed; query = "
                      "knowledge.query.query_from_turns over the history in dialogue order; hit = gold title among "
-                     "the top 5 articles of KnowledgeIndex.search_articles(mode='hybrid'). Both indexes share chunks "
+                     "the 5 articles knowledge.retrieve.retrieve returns (the product's retrieval call). Both indexes share chunks "
                      "and BM25; vectors come from the index_build runs; fp32 = onnx-fp32 (torch-fp32 agreement is in "
                      "index_build.vector_agreement).")
     return out

@@ -1,4 +1,4 @@
-"""Reply drafts through the product path (redact -> retrieve_context -> run_draft), scored against references.
+"""Reply drafts of the product's `assist()` (the concise tone), scored against references.
 
 doc2dial (gold grounding span `answers.text`):
 - `span_token_recall`: per query, the share of the gold span's distinct lowercase word tokens found in the draft

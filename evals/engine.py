@@ -1,26 +1,27 @@
-"""Runs the product's own task path on evaluation items: ticket -> redact -> retrieve_context -> draft / summary."""
+"""Runs the product on evaluation items: every draft and summary comes from `chains.pipeline.assist()`, the
+same call the workspace and `python -m chains assist` make, so the numbers describe what an agent sees."""
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from evals.context import EvalContext
 
 DRAFT_TONE = "concise"
 ROLE_OF = {"user": "customer", "customer": "customer", "agent": "agent"}
-PRESENTATION = ("agent_name", "shop_name", "ui_language")
+PRESENTATION = ("agent_name", "company_name", "agent_signature", "ui_language")
 
 
 def product_k() -> int:
-    """How many chunks the product retrieves per ticket (AssistDeps.k)."""
-    from chains.pipeline import AssistDeps
+    """How many articles the product retrieves and shows per ticket (AssistDeps.k)."""
+    from knowledge.retrieve import DEFAULT_K
 
-    return next(f.default for f in fields(AssistDeps) if f.name == "k")
+    return DEFAULT_K
 
 
 def settings():
-    """Product settings from the environment, with names and UI language at their defaults so drafts do not
-    depend on who runs the harness."""
-    from chains.settings import Settings, load_settings
+    """Product settings from the environment, with names, signature and UI language at their defaults so drafts
+    do not depend on who runs the harness."""
+    from core.settings import Settings, load_settings
 
     defaults = {Settings.model_fields[n].alias: Settings.model_fields[n].default for n in PRESENTATION}
     return load_settings(defaults)
@@ -31,7 +32,7 @@ def check_engine(engine: str) -> str | None:
     if engine == "offline":
         return None
     from chains.models import UnknownProviderError, load_chat_model
-    from chains.settings import MissingSecretError
+    from core.settings import MissingSecretError
 
     try:
         load_chat_model(engine, settings())
@@ -40,26 +41,35 @@ def check_engine(engine: str) -> str | None:
     return None
 
 
-def deps_for(ctx: EvalContext, index, key: str):
-    """The product's AssistDeps around `index` for the run's engine (memoised per index)."""
+def deps_for(ctx: EvalContext, index, key: str, tones: tuple[str, ...] = (DRAFT_TONE,)):
+    """The product's AssistDeps around `index` for the run's engine (memoised per index and tones)."""
     from chains.runtime import build_deps
 
-    return ctx.memo(f"deps:{key}", lambda: build_deps(settings(), index=index, llm=ctx.engine))
+    return ctx.memo(f"deps:{key}:{','.join(tones)}",
+                    lambda: build_deps(settings(), index=index, llm=ctx.engine, tones=tones))
 
 
 def deps_without_kb(ctx: EvalContext):
-    """AssistDeps over an empty in-memory index, for tasks that never retrieve (summaries)."""
+    """AssistDeps over an empty in-memory index and no draft tones, for summaries."""
     from knowledge.build import build_in_memory
 
-    return deps_for(ctx, ctx.memo("index:empty", lambda: build_in_memory([], ctx.embedder())), "empty")
+    index = ctx.memo("index:empty", lambda: build_in_memory([], ctx.embedder()))
+    return deps_for(ctx, index, "empty", tones=())
 
 
 def make_ticket(ticket_id: str, turns: list[tuple[str, str]], subject: str = ""):
     """A product Ticket from (role, text) turns in dialogue order; unknown roles count as the customer."""
-    from chains.schemas import Message, Ticket
+    from core.types import Message, Ticket
 
     messages = [Message(role=ROLE_OF.get(role, "customer"), text=text) for role, text in turns if text.strip()]
     return Ticket(id=ticket_id, subject=subject, messages=messages)
+
+
+def assist_ticket(ticket, deps):
+    """The product's AssistResult for a ticket: `chains.pipeline.assist()`, nothing else."""
+    from chains.pipeline import assist
+
+    return assist(ticket, deps)
 
 
 @dataclass
@@ -72,47 +82,23 @@ class Drafted:
     fell_back: bool = False
 
 
-def redact(ticket, deps):
-    """The ticket as it may leave the building, its redactor, and the model allowed to see it."""
-    from chains.redact import RedactionError, Redactor, redact_ticket
-
-    try:
-        redacted, redactor = redact_ticket(ticket)
-        return redacted, redactor, deps.model
-    except RedactionError:
-        return ticket, Redactor(), deps.offline
-
-
 def draft_reply(ticket, deps, tone: str = DRAFT_TONE) -> Drafted:
-    """Retrieve, judge and draft exactly as `assist()` does for one tone, falling back to the offline engine."""
-    from chains.draft import run_draft
-    from chains.pipeline import retrieve_context
-
-    redacted, redactor, model = redact(ticket, deps)
-    task_ctx = retrieve_context(redacted, deps)
-    draft, fell_back = _with_fallback(lambda m: run_draft(m, task_ctx, tone), model, deps.offline)
-    restored = draft.model_copy(update={"text": redactor.restore(draft.text)})
-    return Drafted(restored, task_ctx.answerable, task_ctx.hits, fell_back)
+    """The `tone` draft of the product's assist result; `fell_back` when the provider failed and the offline
+    engine answered."""
+    result = assist_ticket(ticket, deps)
+    draft = next(d for d in result.drafts if d.tone == tone)
+    return Drafted(draft, result.answerable, result.hits, fell_back=_fell_back(result, deps))
 
 
 def summarize(ticket, deps) -> tuple[str, bool]:
-    """The summary task's output as prose (`summary_text`), and whether the offline engine had to step in."""
-    from chains.context import TaskContext
-    from chains.extractive import summary_text
-    from chains.summarize import run_summary
+    """The summary of the product's assist result as prose (`summary_text`), and whether it fell back."""
+    from chains.offline.extractive import summary_text
 
-    redacted, redactor, model = redact(ticket, deps)
-    task_ctx = TaskContext(ticket=redacted, ui_language=deps.ui_language, agent_name=deps.agent_name,
-                           shop_name=deps.shop_name, intents=deps.intents)
-    summary, fell_back = _with_fallback(lambda m: run_summary(m, task_ctx), model, deps.offline)
-    return redactor.restore(summary_text(summary.model_dump())), fell_back
+    result = assist_ticket(ticket, deps)
+    return summary_text(result.summary.model_dump()), _fell_back(result, deps)
 
 
-def _with_fallback(task, model, offline):
-    """`task(model)`, or `task(offline)` when a provider model fails (the product's fallback rule)."""
-    if model is offline:
-        return task(model), False
-    try:
-        return task(model), False
-    except Exception:
-        return task(offline), True
+def _fell_back(result, deps) -> bool:
+    from chains.models import engine_of
+
+    return engine_of(deps.model) == "llm" and bool(result.notices)

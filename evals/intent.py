@@ -39,7 +39,7 @@ def stratified_folds(labels: Sequence, n: int = FOLDS, seed: int = SEED) -> list
 def predict(embedder, train_texts: list[str], train_labels: list[str], train_vecs: np.ndarray,
             test_texts: list[str], test_vecs: np.ndarray) -> tuple[list[str], list[str]]:
     """(product predictions, nearest-centroid predictions) for the test texts."""
-    from chains.intent import IntentClassifier, nearest_centroid_predict
+    from chains.offline.intent import IntentClassifier, nearest_centroid_predict
 
     model = IntentClassifier(embedder).fit(train_texts, train_labels, vectors=train_vecs)
     product = [p.label for p in model.predict(test_texts, vectors=test_vecs)]
@@ -81,7 +81,7 @@ def evaluate_intent(ctx: EvalContext, dataset: str, text_field: str, label_field
         gold = [str(r[label_field]) for r in test]
         scheme = f"fitted on all {len(train)} dev rows"
     ctx.note(dataset, items=len(gold), classes=len(set(gold)), scheme=scheme,
-             classifier="chains.intent.IntentClassifier", embeddings=embedder.model_id)
+             classifier="chains.offline.intent.IntentClassifier", embeddings=embedder.model_id)
     return DatasetResult(scores(gold, product), {BASELINE: scores(gold, baseline)})
 
 

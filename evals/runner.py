@@ -143,7 +143,7 @@ def versions() -> dict[str, str]:
     return found
 
 
-def source_digest(packages: tuple[str, ...] = ("knowledge", "chains")) -> str:
+def source_digest(packages: tuple[str, ...] = ("core", "knowledge", "chains")) -> str:
     """A short hash of the product packages' files, so two reports can be told apart without version control."""
     import hashlib
     import importlib.util
@@ -170,6 +170,16 @@ def product_versions() -> dict[str, object]:
             "prompts": prompt_versions("draft", "summarize", "triage"), "source_digest": source_digest()}
 
 
+def retrieval_meta() -> dict[str, object]:
+    """How retrieval is scored: from the product's own retrieval call, at the product's k."""
+    from evals.engine import product_k
+    from knowledge.retrieve import GATE_HITS, PER_ARTICLE
+
+    return {"scored_from": "knowledge.retrieve.retrieve (the product's own retrieval call, as used by assist())",
+            "k": product_k(), "per_article": PER_ARTICLE, "gate_hits": GATE_HITS,
+            "drafts_and_summaries_from": "chains.pipeline.assist"}
+
+
 def embedding_models(ctx: EvalContext) -> dict[str, str]:
     """Model ids by role (knowledge index, intent) among the embedders the run loaded."""
     from evals.intent import intent_backend
@@ -185,6 +195,7 @@ def meta(ctx: EvalContext, outcome: RunOutcome, wall: float, started_at: datetim
         "embedding_model": embedding_models(ctx),
         "versions": versions(),
         "product": product_versions(),
+        "retrieval": retrieval_meta(),
         "wall_seconds": round(wall, 2),
         "seconds_per_dataset": outcome.seconds,
         "split": ctx.layout.split,

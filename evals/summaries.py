@@ -44,6 +44,6 @@ def evaluate(ctx: EvalContext) -> DatasetResult:
     references = [tweetsumm_references(r) for r in rows]
     result = DatasetResult(averaged([s for s, _ in produced], references))
     result.baselines["lead3"] = averaged([lead_sentences(tweetsumm_conversation(r)) for r in rows], references)
-    ctx.note(TWEETSUMM, dialogues=len(rows), summary="chains.extractive.summary_text of the summary task's output",
+    ctx.note(TWEETSUMM, dialogues=len(rows), summary="chains.offline.extractive.summary_text of the summary task's output",
              fallbacks=sum(f for _, f in produced))
     return result

@@ -17,9 +17,14 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, Field
 
-from tests.fakes.openai_server import (
-    SCRIPT_PATH, FakeOpenAIServer, FakeServerError, SchemaError, default_reply,
-    generate_from_schema, start_in_thread,
+from evals.fake_openai_server import (
+    SCRIPT_PATH,
+    FakeOpenAIServer,
+    FakeServerError,
+    SchemaError,
+    default_reply,
+    generate_from_schema,
+    start_in_thread,
 )
 
 API_KEY = "test-key"

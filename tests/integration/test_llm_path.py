@@ -13,11 +13,11 @@ from chains.models import load_chat_model
 from chains.pipeline import assist
 from chains.redact import CARD, EMAIL, PHONE_PATTERNS, RRN, redact_ticket
 from chains.runtime import build_deps
-from chains.settings import load_settings
-from chains.schemas import Triage
 from chains.structured import MalformedOutputError
 from chains.triage import run_triage
-from tests.fakes.openai_server import FakeOpenAIServer
+from core.settings import load_settings
+from core.types import Triage
+from evals.fake_openai_server import FakeOpenAIServer
 
 
 @pytest.fixture(scope="module")

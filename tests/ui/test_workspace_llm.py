@@ -7,7 +7,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.fakes.openai_server import FakeOpenAIServer
+from evals.fake_openai_server import FakeOpenAIServer
 
 APP = str(Path(__file__).resolve().parents[2] / "assist_ui" / "app.py")
 

@@ -1,8 +1,8 @@
-"""A small OpenAI-compatible HTTP server for tests (standard library only).
+"""A small OpenAI-compatible HTTP server for tests and benchmarks (standard library only).
 
 Run it as its own process::
 
-    python tests/fakes/openai_server.py --port 0 --port-file PATH
+    python evals/fake_openai_server.py --port 0 --port-file PATH
 
 It writes the bound port to PATH once it is listening and prints ``READY <port>``
 to stdout. ``FakeOpenAIServer`` wraps that for tests (a context manager), and
