@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 ADDRESS ?= 127.0.0.1
 PORT ?= 8501
 
-.PHONY: install run index test test-unit test-ui test-integration browser-deps eval bench clean
+.PHONY: install run index lint-imports test test-unit test-ui test-integration browser-deps eval bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,13 +21,11 @@ $(STAMP): requirements.txt | $(BIN)/python
 
 install: $(STAMP)
 
-var/index/CURRENT: | $(STAMP)
-	$(BIN)/python -m knowledge build
-
 index: install
 	$(BIN)/python -m knowledge build
 
-run: install var/index/CURRENT
+run: install
+	$(BIN)/python -m knowledge build --if-missing
 	$(BIN)/streamlit run assist_ui/app.py --server.headless true --server.address $(ADDRESS) --server.port $(PORT) \
 		--browser.gatherUsageStats false --server.fileWatcherType none
 
@@ -39,7 +37,11 @@ browser-deps:
 		|| echo "warning: could not install chromium; browser tests will skip (or fail under CI=true)"; \
 	else echo "note: chromium/fonts-nanum missing and not root: browser tests will skip (or fail under CI=true)"; fi
 
+lint-imports: install
+	$(BIN)/lint-imports
+
 test: install browser-deps
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest tests -q -ra
 
 test-unit: install
