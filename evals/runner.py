@@ -173,10 +173,10 @@ def product_versions() -> dict[str, object]:
 def retrieval_meta() -> dict[str, object]:
     """How retrieval is scored: from the product's own retrieval call, at the product's k."""
     from evals.engine import product_k
-    from knowledge.retrieve import GATE_HITS, PER_ARTICLE
+    from knowledge.retrieve import GATE_HITS, MAX_PASSAGES, PER_ARTICLE
 
     return {"scored_from": "knowledge.retrieve.retrieve (the product's own retrieval call, as used by assist())",
-            "k": product_k(), "per_article": PER_ARTICLE, "gate_hits": GATE_HITS,
+            "k": product_k(), "per_article": PER_ARTICLE, "max_passages": MAX_PASSAGES, "gate_hits": GATE_HITS,
             "drafts_and_summaries_from": "chains.pipeline.assist"}
 
 

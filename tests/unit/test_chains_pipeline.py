@@ -12,7 +12,7 @@ from chains.results import RecentResults
 from core.types import AssistResult, Citation
 from desk.tickets import demo_tickets_dir
 from knowledge.embeddings import model_cache_dir
-from knowledge.retrieve import PER_ARTICLE
+from knowledge.retrieve import MAX_PASSAGES, PER_ARTICLE
 from tests.fakes.recording import RecordingChatModel
 
 TONES = ["concise", "detailed", "warm"]
@@ -57,7 +57,7 @@ def test_assist_returns_triage_summary_hits_and_three_drafts(assist_deps, demo_t
     assert result.summary is not None and result.summary.issue
     articles = [h.chunk.article_id for h in result.hits]
     assert 1 <= len(set(articles)) <= assist_deps.k
-    assert all(articles.count(a) <= PER_ARTICLE for a in set(articles))
+    assert all(articles.count(a) <= PER_ARTICLE for a in set(articles)) and len(articles) <= MAX_PASSAGES
     assert articles == sorted(articles, key=articles.index), "passages are grouped under their article"
     assert [d.tone for d in result.drafts] == TONES
     assert all(d.text.strip() for d in result.drafts)

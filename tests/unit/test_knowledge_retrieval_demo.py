@@ -7,7 +7,7 @@ import pytest
 
 from knowledge.__main__ import main as knowledge_main
 from knowledge.paths import PACKAGE_DIR
-from knowledge.retrieve import GATE_HITS, group_by_article, retrieve
+from knowledge.retrieve import GATE_HITS, MAX_PASSAGES, PER_ARTICLE, group_by_article, retrieve
 
 QUESTIONS = [json.loads(line) for line in (PACKAGE_DIR / "demo" / "questions.jsonl").read_text(encoding="utf-8").splitlines()
              if line.strip()]
@@ -94,9 +94,24 @@ def test_retrieve_rejects_k_below_one(demo_index):
 def test_group_by_article_keeps_k_articles_and_per_article_passages(demo_index):
     ranked = demo_index.search("return an item and get a refund", k=50)
 
-    groups = group_by_article(ranked, k=2, per_article=1)
+    groups = group_by_article(ranked, k=2, per_article=1, max_passages=10)
 
     assert len(groups) == 2 and all(len(g) == 1 for g in groups)
+
+
+def test_group_by_article_spends_the_passage_budget_in_ranking_order(demo_index):
+    ranked = demo_index.search("how long does a refund take to reach my card", k=50)
+
+    groups = group_by_article(ranked, k=5, per_article=PER_ARTICLE, max_passages=MAX_PASSAGES)
+
+    taken = [h for g in groups for h in g]
+    assert len(groups) == 5 and len(taken) == MAX_PASSAGES
+    assert all(len(g) <= PER_ARTICLE for g in groups)
+    extras = [h for g in groups for h in g[1:]]
+    skipped = [h for h in ranked if h.chunk.article_id in {g[0].chunk.article_id for g in groups}
+               and h not in taken and sum(x.chunk.article_id == h.chunk.article_id for x in taken) < PER_ARTICLE]
+    assert not skipped or max(h.score for h in skipped) <= min(h.score for h in extras), \
+        "extra passages are the best remaining ones of the shown articles"
 
 
 def test_search_return_question_ranks_returns_how_to_first(demo_index):
