@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     embeddings: str = Field("onnx-int8", alias="ASSIST_EMBEDDINGS", description="onnx-int8, onnx-fp32 or torch-fp32")
     kb_dir: str = Field("", alias="ASSIST_KB_DIR", description="article folder the index is built from; empty = the demo KB")
     tickets_dir: str = Field("", alias="ASSIST_TICKETS_DIR", description="folder of ticket JSON files; empty = the demo tickets")
+    data_dir: str = Field("../shared/data", alias="ASSIST_DATA_DIR", description="evaluation datasets (python -m evals, make bench)")
     database_url: SecretStr | None = Field(None, alias="ASSIST_DATABASE_URL")
     send_webhook_url: SecretStr | None = Field(None, alias="ASSIST_SEND_WEBHOOK_URL")
 
@@ -108,6 +109,10 @@ class Settings(BaseSettings):
     @property
     def tickets_path(self) -> Path:
         return self.resolve(self.tickets_dir) if self.tickets_dir.strip() else DEMO_TICKETS
+
+    @property
+    def data_path(self) -> Path:
+        return self.resolve(self.data_dir)
 
     @property
     def default_sqlite_path(self) -> Path:

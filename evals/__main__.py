@@ -6,21 +6,22 @@ import sys
 import time
 from pathlib import Path
 
-DEFAULT_DATA_DIR = Path("..") / "shared" / "data"
-DEFAULT_CACHE_DIR = Path("var") / "eval_cache"
+CACHE_DIR = Path("var") / "eval_cache"  # under ASSIST_HOME
 
 
 def parser() -> argparse.ArgumentParser:
     """Command-line options."""
     p = argparse.ArgumentParser(prog="python -m evals", description="Evaluate the agent-assist product on datasets.")
-    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="folder of <dataset>/<split>.jsonl")
+    p.add_argument("--data-dir", type=Path, default=None,
+                   help="folder of <dataset>/<split>.jsonl (default: ASSIST_DATA_DIR, ../shared/data)")
     p.add_argument("--split", default="dev", help="split to score; labelled examples always come from dev")
     p.add_argument("--only", default="", help="comma-separated dataset names")
     p.add_argument("--json", type=Path, default=None, help="write the metrics as JSON here")
     p.add_argument("--markdown", type=Path, default=None, help="write a Markdown report here")
     p.add_argument("--engine", default="offline", help="offline (default) or openai:<model>")
     p.add_argument("--limit", type=int, default=None, help="debug only: first N rows of each file")
-    p.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, help="where built indexes are kept between runs")
+    p.add_argument("--cache-dir", type=Path, default=None,
+                   help="where built indexes are kept between runs (default: var/eval_cache under ASSIST_HOME)")
     p.add_argument("--no-cache", action="store_true", help="build every index afresh and keep nothing on disk")
     return p
 
@@ -43,7 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     from evals.datasets import Layout
     from evals.engine import check_engine
 
+    from core.settings import load_settings
+
     args = parser().parse_args(argv)
+    settings = load_settings()
+    args.data_dir = args.data_dir or settings.data_path
+    args.cache_dir = args.cache_dir or settings.resolve(CACHE_DIR)
     if not args.data_dir.is_dir():
         print(f"error: data folder {args.data_dir} does not exist", file=sys.stderr)
         return 2

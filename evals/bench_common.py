@@ -27,8 +27,10 @@ SWAPS_PER_LINE = 1
 
 
 def default_data_dir() -> Path:
-    """The shared data folder beside the repository, or ASSIST_DATA_DIR."""
-    return Path(os.environ.get("ASSIST_DATA_DIR", REPO_ROOT.parent / "shared" / "data"))
+    """The evaluation data folder from settings (ASSIST_DATA_DIR, default ../shared/data beside the checkout)."""
+    from core.settings import load_settings
+
+    return load_settings().data_path
 
 
 # -- statistics ---------------------------------------------------------------------------------
