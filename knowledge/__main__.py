@@ -1,15 +1,24 @@
-"""`python -m knowledge build|search|stats` — build the index, query it, describe it."""
+"""`python -m knowledge build|search|stats|versions|restore` — build the index, query it, describe it, roll it back."""
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 from core.settings import Settings, load_settings
-from knowledge.build import build_folder
+from knowledge.build import BuildRefused, build_folder
 from knowledge.embeddings import EmbeddingError, load_embedder
-from knowledge.index import IndexError_, current_version, load_index
+from knowledge.index import IndexError_, IndexMissingError, current_version, load_index
+from knowledge.versions import list_versions, restore_version
+
+EXIT_REFUSED = 3
+EXIT_CODES = """exit codes:
+  0  done
+  1  index or model problem (no index, unreadable index, unknown version, nothing to restore)
+  2  bad input (missing source folder, bad questions file, bad arguments)
+  3  build refused: it would leave no articles or remove more than half of the live ones (see build --allow-shrink)"""
 
 
 def positive_int(text: str) -> int:
@@ -20,13 +29,17 @@ def positive_int(text: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m knowledge", description="Knowledge base index")
+    parser = argparse.ArgumentParser(prog="python -m knowledge", description="Knowledge base index", epilog=EXIT_CODES,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    build = sub.add_parser("build", help="ingest articles and (re)build the index")
+    build = sub.add_parser("build", help="ingest articles and (re)build the index", epilog=EXIT_CODES,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     build.add_argument("--source", type=Path, default=None, help="folder or file of articles (default: ASSIST_KB_DIR, else the demo KB)")
     build.add_argument("--index", type=Path, default=None, help="index folder (default: ASSIST_INDEX_DIR, var/index)")
     build.add_argument("--embeddings", default="", help="onnx-int8, onnx-fp32 or torch-fp32 (default: ASSIST_EMBEDDINGS, onnx-int8)")
     build.add_argument("--if-missing", action="store_true", help="do nothing when the index folder already has a live version")
+    build.add_argument("--allow-shrink", action="store_true",
+                       help="replace the live index even when the build leaves no articles or removes more than half of them")
     build.add_argument("--json", action="store_true", help="print the build report as JSON")
     search = sub.add_parser("search", help="search the index")
     search.add_argument("query")
@@ -42,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     stats = sub.add_parser("stats", help="describe the live index")
     stats.add_argument("--index", type=Path, default=None)
     stats.add_argument("--json", action="store_true")
+    versions = sub.add_parser("versions", help="list the kept index versions, newest first (* = live)")
+    versions.add_argument("--index", type=Path, default=None)
+    versions.add_argument("--json", action="store_true")
+    restore = sub.add_parser("restore", help="make an older version live again (default: the one before the live one)")
+    restore.add_argument("version", nargs="?", default=None, help="version name from `versions` (default: the previous one)")
+    restore.add_argument("--index", type=Path, default=None)
     return parser
 
 
@@ -58,7 +77,7 @@ def run_build(args, settings: Settings) -> int:
     if not source.exists():
         print(f"error: source {source} does not exist", file=sys.stderr)
         return 2
-    report = build_folder(source, root, load_embedder(args.embeddings or settings.embeddings))
+    report = build_folder(source, root, load_embedder(args.embeddings or settings.embeddings), allow_shrink=args.allow_shrink)
     if args.json:
         print(json.dumps(report.__dict__, ensure_ascii=False, indent=1))
         return 0
@@ -141,6 +160,33 @@ def run_calibrate(args, settings: Settings) -> int:
     return 0
 
 
+def run_versions(args, settings: Settings) -> int:
+    root = index_root(args, settings)
+    versions = list_versions(root)
+    if not versions:
+        raise IndexMissingError(f"No index versions at {root}. Build one with `python -m knowledge build`.")
+    if args.json:
+        print(json.dumps([asdict(v) for v in versions], ensure_ascii=False, indent=1))
+        return 0
+    for v in versions:
+        print(f"{'*' if v.live else ' '} {v.name}  {v.articles} articles, {v.chunks} chunks, created {v.created}"
+              f"{'  (live)' if v.live else ''}")
+    return 0
+
+
+def run_restore(args, settings: Settings) -> int:
+    root = index_root(args, settings)
+    before = current_version(root)
+    name = restore_version(root, args.version)
+    if name == before:
+        print(f"{name} is already the live version; nothing changed.")
+        return 0
+    live = next(v for v in list_versions(root) if v.name == name)
+    print(f"Restored {name} ({live.articles} articles, {live.chunks} chunks); it replaces {before} as the live "
+          f"version. No version was deleted: `restore {before}` goes back.")
+    return 0
+
+
 def run_prepare_models(args, settings: Settings) -> int:
     from knowledge.embeddings import ensure_onnx_model
 
@@ -152,9 +198,12 @@ def run_prepare_models(args, settings: Settings) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     commands = {"build": run_build, "search": run_search, "stats": run_stats, "prepare-models": run_prepare_models,
-                "calibrate": run_calibrate}
+                "calibrate": run_calibrate, "versions": run_versions, "restore": run_restore}
     try:
         return commands[args.command](args, load_settings())
+    except BuildRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
     except (IndexError_, EmbeddingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -25,9 +24,23 @@ from knowledge.index import (
     write_version,
 )
 from knowledge.loaders import LoadReport, load_folder
+from knowledge.versions import prune_versions
 
 KEEP_VERSIONS = 3
 Progress = Callable[[float, str], None]
+CONFIRM_HINT = "pass --allow-shrink (CLI) or confirm on the Knowledge page to replace it anyway"
+
+
+class BuildRefused(RuntimeError):
+    """A build that would harm the live index was refused before anything was written."""
+
+
+class ShrinkRefused(BuildRefused):
+    """The build would leave no articles, or remove more than half of the live index's articles."""
+
+
+class SourcesMissing(BuildRefused):
+    """None of the article sources exists (a mistyped or unmounted folder)."""
 
 
 @dataclass
@@ -74,6 +87,18 @@ def carried_gate(previous: Manifest | None, model_id: str) -> tuple[dict | None,
                       f"{model_id}; run `python -m knowledge calibrate` again")
     examples = previous.gate.get("examples")
     return dict(previous.gate), "kept" + (f" (calibrated on {examples} questions)" if examples else "")
+
+
+def shrink_problem(live: Manifest | None, new_ids: set[str]) -> str:
+    """Why replacing the live index by one of the articles `new_ids` needs confirmation, or "" when it does not."""
+    if live is None:
+        return "" if new_ids else f"This build found no articles and an empty index is useless; nothing was written: {CONFIRM_HINT}."
+    live_ids = set(live.articles)
+    removed = len(live_ids - new_ids)
+    if new_ids and removed <= len(live_ids) / 2:
+        return ""
+    return (f"The live index has {len(live_ids)} articles; this build would keep {len(live_ids) - removed} of them and "
+            f"remove {removed} ({len(new_ids)} articles in the new index). Nothing was changed: {CONFIRM_HINT}.")
 
 
 def _previous(root: Path, model_id: str) -> tuple[dict[str, str], dict[str, tuple[list[Chunk], np.ndarray]]]:
@@ -161,10 +186,17 @@ def _manifest(articles: list[Article], chunks: list[Chunk], embedder: Embedder) 
 
 
 def build_articles(articles: list[Article], root: Path, embedder: Embedder, progress: Progress | None = None,
-                   report: BuildReport | None = None) -> BuildReport:
-    """Write a new version for `articles` beside the old one and swap it in atomically."""
+                   report: BuildReport | None = None, allow_shrink: bool = False) -> BuildReport:
+    """Write a new version for `articles` beside the old one and swap it in atomically.
+
+    Raises ShrinkRefused, before anything is embedded or written, when the build would leave no articles or
+    remove more than half of the live ones, unless `allow_shrink`."""
     started = time.perf_counter()
     report = report or BuildReport()
+    live = live_manifest(root)
+    problem = shrink_problem(live, {a.id for a in articles})
+    if problem and not allow_shrink:
+        raise ShrinkRefused(problem)
     old_hashes, old_parts = _previous(root, embedder.model_id)
     new_hashes = {a.id: article_hash(a) for a in articles}
     reuse = {aid: old_parts[aid] for aid, h in new_hashes.items() if old_hashes.get(aid) == h and aid in old_parts}
@@ -175,7 +207,7 @@ def build_articles(articles: list[Article], root: Path, embedder: Embedder, prog
     if progress:
         progress(1.0, "Writing the index")
     manifest = _manifest(articles, chunks, embedder)
-    manifest.gate, report.gate = carried_gate(live_manifest(root), embedder.model_id)
+    manifest.gate, report.gate = carried_gate(live, embedder.model_id)
     name = datetime.now(timezone.utc).strftime("v%Y%m%dT%H%M%S%fZ")
     write_version(root, name, manifest, chunks, vectors, lexical_index(chunks))
     prune_versions(root, keep=KEEP_VERSIONS)
@@ -185,12 +217,21 @@ def build_articles(articles: list[Article], root: Path, embedder: Embedder, prog
     return report
 
 
-def build_folder(source: Path, root: Path, embedder: Embedder, progress: Progress | None = None) -> BuildReport:
-    return build_sources([source], root, embedder, progress)
+def build_folder(source: Path, root: Path, embedder: Embedder, progress: Progress | None = None,
+                 allow_shrink: bool = False) -> BuildReport:
+    """Ingest one folder or file into the index (see build_sources)."""
+    return build_sources([source], root, embedder, progress, allow_shrink)
 
 
-def build_sources(sources: list[Path], root: Path, embedder: Embedder, progress: Progress | None = None) -> BuildReport:
-    """Ingest several folders or files into one index; an id seen twice is skipped the second time."""
+def build_sources(sources: list[Path], root: Path, embedder: Embedder, progress: Progress | None = None,
+                  allow_shrink: bool = False) -> BuildReport:
+    """Ingest several folders or files into one index; an id seen twice is skipped the second time.
+
+    Raises SourcesMissing when none of the sources exists, and ShrinkRefused as build_articles does."""
+    if not any(source.exists() for source in sources):
+        listed = ", ".join(str(s) for s in sources) or "none given"
+        raise SourcesMissing(f"None of the article sources exists ({listed}); check the article folder (--source or "
+                             "ASSIST_KB_DIR) or upload files. The live index was left as it is.")
     articles, skipped, seen = [], [], set()
     for source in sources:
         if not source.exists():
@@ -204,13 +245,5 @@ def build_sources(sources: list[Path], root: Path, embedder: Embedder, progress:
                 continue
             seen.add(article.id)
             articles.append(article)
-    return build_articles(articles, root, embedder, progress, BuildReport(skipped=skipped))
+    return build_articles(articles, root, embedder, progress, BuildReport(skipped=skipped), allow_shrink)
 
-
-def prune_versions(root: Path, keep: int) -> None:
-    """Drop old versions but the newest `keep` (the live one always stays); readers holding one keep their copy in memory."""
-    live = current_version(root)
-    folders = sorted((p for p in (root / "versions").iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
-    for folder in folders[:-keep]:
-        if folder.name != live:
-            shutil.rmtree(folder, ignore_errors=True)
