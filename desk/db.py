@@ -72,7 +72,7 @@ def create_store_engine(url: URL) -> Engine:
     """The engine for a resolved URL: WAL and a busy timeout on SQLite, pre-ping on PostgreSQL."""
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def _sqlite_engine(url: URL) -> Engine:
@@ -80,7 +80,7 @@ def _sqlite_engine(url: URL) -> Engine:
     path = sqlite_file(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, hide_parameters=True)
     event.listen(engine, "connect", _configure_sqlite_connection)
     return engine
 

@@ -1,30 +1,46 @@
-"""Sending a reply: sender adapters and `send_reply`, which records the send and its audit event."""
+"""Sending a reply: record it first, then deliver it exactly once through the outbox and a sender.
+
+`send_reply` records the reply, its audit event and the ticket status in one transaction under the
+reply's idempotency key, and only then delivers it; `retry_delivery` re-attempts an undelivered entry.
+A key that was recorded before is never recorded or delivered again.
+"""
 from __future__ import annotations
 
 import json
 import logging
+import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable, Protocol, TypeVar
+from typing import Protocol
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
-from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from core.types import AuditEvent, Message, SuggestionRecord, Ticket
+from desk import tables
+from desk.db import StoreError
+from desk.records import (
+    DEFAULT_POLICY, Delivery, InvalidField, OutboxEntry, OutgoingReply, SendOutcome, SendPolicy,
+    check_row, new_idempotency_key,
+)
 from desk.store import DeskStore
 from desk.text_metrics import normalized_edit_distance, similarity
 
 __all__ = [
-    "RecordSender", "SendError", "SendOutcome", "Sender", "SuggestionRecord", "WebhookSender",
-    "build_audit_event", "send_reply",
+    "DEFAULT_POLICY", "RecordSender", "SendError", "SendOutcome", "SendPolicy", "Sender",
+    "SuggestionRecord", "WebhookSender", "build_audit_event", "new_idempotency_key",
+    "reply_problem", "retry_delivery", "send_reply",
 ]
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 EMPTY_REPLY_ERROR = "The reply is empty. Write a reply before sending."
+NOTHING_DONE = "Nothing was sent or recorded; your text is kept."
 UNEDITED_FLAG = "unedited"
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+MAX_REASON_CHARS = 160
 
 
 class SendError(RuntimeError):
@@ -34,14 +50,14 @@ class SendError(RuntimeError):
 class Sender(Protocol):
     """Delivers a reply to the customer's channel."""
 
-    def send(self, ticket: Ticket, text: str, agent: str) -> None:
-        """Deliver `text` on `ticket`, or raise SendError."""
+    def send(self, ticket: Ticket, text: str, agent: str, idempotency_key: str) -> None:
+        """Deliver `text` on `ticket`, or raise SendError; the same key means the same reply."""
 
 
 class RecordSender:
     """Delivers nowhere: recording the reply in the desk store is the send (demo, offline use)."""
 
-    def send(self, ticket: Ticket, text: str, agent: str) -> None:
+    def send(self, ticket: Ticket, text: str, agent: str, idempotency_key: str) -> None:
         """Accept the reply; the caller's record is the only trace."""
 
     def __repr__(self) -> str:
@@ -49,10 +65,11 @@ class RecordSender:
 
 
 class WebhookSender:
-    """POSTs each reply as JSON {ticket_id, agent, text, channel} to a helpdesk webhook.
+    """POSTs each reply as JSON {ticket_id, agent, text, channel, idempotency_key} to a helpdesk webhook.
 
-    One httpx client per sender keeps connections open between sends; redirects are not followed,
-    because a redirected POST is not a delivered reply.
+    The key also goes in an `Idempotency-Key` header, so the helpdesk can drop a retried POST it
+    already accepted. One httpx client per sender keeps connections open between sends; redirects
+    are not followed, because a redirected POST is not a delivered reply.
     """
 
     def __init__(self, url: str, timeout: float = 10) -> None:
@@ -72,11 +89,13 @@ class WebhookSender:
     def __repr__(self) -> str:
         return f"WebhookSender(url={self._display!r}, timeout={self.timeout})"
 
-    def send(self, ticket: Ticket, text: str, agent: str) -> None:
+    def send(self, ticket: Ticket, text: str, agent: str, idempotency_key: str) -> None:
         """POST the reply; a network error, a timeout or a non-2xx answer raises SendError."""
-        body = {"ticket_id": ticket.id, "agent": agent, "text": text, "channel": ticket.channel}
+        body = {"ticket_id": ticket.id, "agent": agent, "text": text, "channel": ticket.channel,
+                "idempotency_key": idempotency_key}
+        headers = JSON_HEADERS | {IDEMPOTENCY_HEADER: idempotency_key}
         try:
-            response = self._client.post(self._url, content=_json_bytes(body), headers=JSON_HEADERS)
+            response = self._client.post(self._url, content=_json_bytes(body), headers=headers)
         except httpx.TimeoutException:
             raise SendError(
                 f"the webhook {self._display} did not answer within {self.timeout} s"
@@ -109,15 +128,12 @@ def _basic_auth(username: str | None, password: str | None) -> httpx.BasicAuth |
     return httpx.BasicAuth(unquote(username), unquote(password or ""))
 
 
-class SendOutcome(BaseModel):
-    """What happened when the agent pressed send; `error` is shown to the agent as is."""
+@dataclass(frozen=True)
+class _DeliveryRun:
+    """How one delivery run ended: delivered, failed (with the sender's reason) or left pending."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    ok: bool
-    error: str = ""
-    audit_id: int | None = None
-    reply: Message | None = None
+    delivery: Delivery
+    reason: str = ""
 
 
 def send_reply(
@@ -127,47 +143,212 @@ def send_reply(
     suggestion: SuggestionRecord,
     sender: Sender,
     store: DeskStore,
+    idempotency_key: str | None = None,
+    policy: SendPolicy = DEFAULT_POLICY,
 ) -> SendOutcome:
-    """Send the reply, then record it, mark the ticket replied and append the audit event."""
+    """Record the reply (outbox, thread, status, audit) in one transaction, then deliver it once.
+
+    `idempotency_key` names this composed reply; None makes a fresh one. A key recorded before
+    records and delivers nothing and returns that entry's outcome.
+    """
+    key = new_idempotency_key() if idempotency_key is None else idempotency_key
+    problem = reply_problem(ticket, text, agent, key, policy.max_reply_chars)
+    if problem:
+        return _refused(problem)
+    reply = OutgoingReply(idempotency_key=key, ticket_id=ticket.id, agent=agent, text=text,
+                          channel=ticket.channel)
+    event = build_audit_event(ticket.id, agent, text, suggestion, datetime.now(timezone.utc))
+    recorded = _record(reply, event, store)
+    if isinstance(recorded, SendOutcome):
+        return recorded
+    entry, created = recorded
+    if created:
+        return _deliver(entry, ticket, sender, store, policy)
+    if (entry.ticket_id, entry.agent, entry.text) != (reply.ticket_id, reply.agent, reply.text):
+        return _refused("This reply's idempotency key was already used for a different reply.")
+    return _known_outcome(entry)
+
+
+def retry_delivery(
+    outbox_id: int, ticket: Ticket, sender: Sender, store: DeskStore,
+    policy: SendPolicy = DEFAULT_POLICY,
+) -> SendOutcome:
+    """Deliver a recorded entry that is pending or failed, under its own key; never a second row."""
+    try:
+        entry = store.outbox_entry(outbox_id)
+    except Exception as exc:  # the edge: a database outage becomes a message
+        return SendOutcome(recorded=True, delivery="pending", outbox_id=outbox_id,
+                           message=f"Not retried: {_database_reason(exc)}; nothing was sent.")
+    if entry is None:
+        return SendOutcome(recorded=False, delivery="not_sent", outbox_id=outbox_id,
+                           message=f"There is no outbox entry {outbox_id}; nothing was sent.")
+    if entry.ticket_id != ticket.id:
+        return _outcome(entry, _delivery_of(entry),
+                        f"Outbox entry {outbox_id} belongs to another ticket; nothing was sent.")
+    if entry.status == "delivered":
+        return _outcome(entry, "delivered", "Already delivered; nothing was sent again.")
+    return _deliver(entry, ticket, sender, store, policy)
+
+
+def reply_problem(ticket: Ticket, text: str, agent: str, key: str, max_chars: int) -> str | None:
+    """Why this reply cannot be recorded as it is, or None when it can."""
     if not text.strip():
-        return SendOutcome(ok=False, error=EMPTY_REPLY_ERROR)
+        return EMPTY_REPLY_ERROR
+    if not key.strip():
+        return "The reply has an empty idempotency key."
+    if len(text) > max_chars:
+        return (f"The reply is {len(text):,} characters long; the limit is {max_chars:,}. "
+                "Shorten it before sending.")
+    fields = {"ticket_id": ticket.id, "agent": agent, "idempotency_key": key, "text": text,
+              "channel": ticket.channel}
     try:
-        sender.send(ticket, text, agent)
-    except SendError as exc:
-        return SendOutcome(ok=False, error=f"The reply was not sent: {exc}. Your text is kept.")
-    return _record_sent_reply(ticket, text, agent, suggestion, store)
+        check_row(tables.outbox, fields)
+    except InvalidField as exc:
+        return str(exc)
+    return None
 
 
-def _record_sent_reply(
-    ticket: Ticket, text: str, agent: str, suggestion: SuggestionRecord, store: DeskStore
+def _record(
+    reply: OutgoingReply, event: AuditEvent, store: DeskStore
+) -> tuple[OutboxEntry, bool] | SendOutcome:
+    """Record the reply before any delivery; a failure means nothing was recorded and nothing goes out."""
+    try:
+        return store.record_send(reply, event)
+    except InvalidField as exc:
+        return _refused(str(exc))
+    except Exception as exc:  # the edge: database down, read-only or locked; the transaction rolled back
+        reason = _database_reason(exc)
+        log.warning("reply on ticket %.255s not recorded: %s", reply.ticket_id, reason)
+        return SendOutcome(recorded=False, delivery="not_sent", idempotency_key=reply.idempotency_key,
+                           message=f"Not sent and not recorded: {reason}; your text is kept.")
+
+
+def _deliver(
+    entry: OutboxEntry, ticket: Ticket, sender: Sender, store: DeskStore, policy: SendPolicy
 ) -> SendOutcome:
-    """Store everything about a reply that already went out; storage failures become warnings."""
-    warnings: list[str] = []
-    sent_at = datetime.now(timezone.utc)
-    reply = _attempt(
-        "record the reply", warnings, lambda: store.add_sent_reply(ticket.id, agent, text, sent_at)
-    )
-    _attempt("mark the ticket replied", warnings, lambda: store.set_status(ticket.id, "replied"))
-    audit_id = _attempt(
-        "write the audit log",
-        warnings,
-        lambda: store.record_audit(build_audit_event(ticket.id, agent, text, suggestion, sent_at)),
-    )
-    if reply is not None:  # keep the draft when the reply itself could not be recorded
-        _attempt(
-            "clear the working draft", warnings, lambda: store.clear_working_draft(ticket.id, agent)
-        )
-    return SendOutcome(ok=True, error=" ".join(warnings), audit_id=audit_id, reply=reply)
-
-
-def _attempt(step: str, warnings: list[str], action: Callable[[], T]) -> T | None:
-    """Run a post-send storage step; a failure is logged and noted, never raised."""
+    """Claim the entry, deliver it with retries, and note the result in the outbox."""
     try:
-        return action()
-    except Exception as exc:  # the reply is already out: report, don't lose it
-        log.warning("reply sent, but could not %s: %s", step, type(exc).__name__, exc_info=True)
-        warnings.append(f"Sent, but could not {step} ({type(exc).__name__}).")
-        return None
+        claimed = store.claim_delivery(entry.id, policy.stale_after)
+    except Exception as exc:  # the edge: the reply stays pending and can be retried later
+        return _outcome(entry, "pending", f"Recorded, but not delivered yet: {_database_reason(exc)}. "
+                        "Retry from the outbox when the database is back.")
+    if not claimed:
+        return _claimed_elsewhere(entry, store)
+    result = _attempt_delivery(entry, ticket, sender, store, policy)
+    return _outcome(entry, result.delivery, _finish(entry, result, store))
+
+
+def _claimed_elsewhere(entry: OutboxEntry, store: DeskStore) -> SendOutcome:
+    """The outcome when another send holds (or just finished) the delivery of this entry."""
+    try:
+        entry = store.outbox_entry(entry.id) or entry
+    except Exception:  # the edge: the claim already told us someone else has it
+        pass
+    if entry.status == "delivered":
+        return _outcome(entry, "delivered", "Already delivered; nothing was sent again.")
+    return _outcome(entry, "pending", "Recorded; this reply is being delivered by another send right now.")
+
+
+def _attempt_delivery(
+    entry: OutboxEntry, ticket: Ticket, sender: Sender, store: DeskStore, policy: SendPolicy
+) -> _DeliveryRun:
+    """Try the sender a few times with growing pauses, within the policy's deadline, sending exactly
+    what was recorded (text, agent, channel)."""
+    recorded_ticket = ticket.model_copy(update={"channel": entry.channel})
+    started, reason = time.monotonic(), ""
+    for attempt in range(policy.attempts):
+        if attempt:
+            pause = policy.backoff(attempt)
+            if time.monotonic() - started + pause > policy.deadline:
+                break
+            time.sleep(pause)
+        if not _note_attempt(entry, store):
+            return _DeliveryRun("pending", "the outbox could not count the attempt")
+        try:
+            sender.send(recorded_ticket, entry.text, entry.agent, entry.idempotency_key)
+            return _DeliveryRun("delivered")
+        except SendError as exc:
+            reason = str(exc)
+        except Exception as exc:  # a broken adapter must not leave the entry claimed forever
+            reason = f"the sender failed ({type(exc).__name__})"
+        log.info("delivery attempt %d of outbox entry %d failed: %s", attempt + 1, entry.id, reason)
+    return _DeliveryRun("failed", reason)
+
+
+def _note_attempt(entry: OutboxEntry, store: DeskStore) -> bool:
+    """Count the attempt before making it; without the database (or the claim) no attempt is made."""
+    try:
+        return store.note_attempt(entry.id)
+    except Exception as exc:  # the entry stays 'sending' and becomes retryable once stale
+        log.warning("outbox entry %d: could not count an attempt: %s", entry.id, _database_reason(exc))
+        return False
+
+
+def _finish(entry: OutboxEntry, result: _DeliveryRun, store: DeskStore) -> str:
+    """Note the delivery result in the outbox and say what happened."""
+    if result.delivery == "pending":
+        return (f"Recorded, but delivery stopped: {result.reason}. "
+                "Retry from the outbox once the database is back.")
+    try:
+        if result.delivery == "delivered":
+            store.mark_delivered(entry.id)
+        else:
+            store.mark_failed(entry.id, result.reason)
+    except Exception as exc:  # the edge: the delivery itself already happened (or failed)
+        log.warning("outbox entry %d: could not note the delivery: %s", entry.id, _database_reason(exc))
+        return _result_message(result) + " The outbox could not note this yet."
+    return _result_message(result)
+
+
+def _result_message(result: _DeliveryRun) -> str:
+    """The agent's sentence for a finished delivery run."""
+    if result.delivery == "delivered":
+        return "Reply recorded and delivered."
+    return (f"Recorded, but not delivered: {result.reason}. "
+            "It is kept in the outbox; Retry delivers it (never twice).")
+
+
+def _known_outcome(entry: OutboxEntry) -> SendOutcome:
+    """The outcome of a reply whose key was recorded before: nothing new was recorded or sent."""
+    delivery = _delivery_of(entry)
+    if delivery == "delivered":
+        message = "Already recorded and delivered; nothing was sent again."
+    elif delivery == "failed":
+        message = (f"Already recorded, but not delivered: {entry.last_error}. "
+                   "Retry from the outbox delivers it.")
+    else:
+        message = "Already recorded; its delivery is in progress."
+    return _outcome(entry, delivery, message)
+
+
+def _delivery_of(entry: OutboxEntry) -> Delivery:
+    """The delivery state an outbox status stands for."""
+    return {"delivered": "delivered", "failed": "failed"}.get(entry.status, "pending")
+
+
+def _outcome(entry: OutboxEntry, delivery: Delivery, message: str) -> SendOutcome:
+    """The outcome of a recorded entry."""
+    reply = Message(role="agent", author=entry.agent, text=entry.text, at=entry.created_at)
+    return SendOutcome(recorded=True, delivery=delivery, message=message, audit_id=entry.audit_id,
+                       outbox_id=entry.id, idempotency_key=entry.idempotency_key, reply=reply)
+
+
+def _refused(problem: str) -> SendOutcome:
+    """The outcome of a reply refused before anything was recorded or sent."""
+    return SendOutcome(recorded=False, delivery="not_sent", message=f"{problem} {NOTHING_DONE}")
+
+
+def _database_reason(exc: BaseException) -> str:
+    """A short reason for a failed store call: the error type and the driver's first line, never the
+    statement parameters (they hold the reply text)."""
+    cause = getattr(exc, "orig", None) or exc
+    detail = ""
+    if isinstance(exc, (SQLAlchemyError, StoreError, OSError)):
+        detail = (str(cause).strip().splitlines() or [""])[0][:MAX_REASON_CHARS]
+    shown = f"{type(cause).__name__}: {detail}" if detail else type(cause).__name__
+    if isinstance(exc, (OperationalError, InterfaceError, StoreError, OSError)):
+        return f"the desk database is unavailable ({shown})"
+    return f"the desk database reported an error ({shown})"
 
 
 def build_audit_event(

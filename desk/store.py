@@ -1,24 +1,39 @@
-"""The desk store: append-only audit log, ticket status, sent replies, drafts and assist cache."""
+"""The desk store: append-only audit log, ticket status, sent replies, outbox, working state, assist cache."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from enum import Enum
 
 from alembic.util.exc import CommandError
-from sqlalchemy import Engine, Insert, Table, delete, select
+from sqlalchemy import Connection, Engine, Insert, Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.settings import Settings
 from core.types import AuditEvent, Message, TicketStatus
-from desk import tables
+from desk import outbox, tables
 from desk.db import StoreError, create_store_engine, resolve_url, safe_url
 from desk.migrate import upgrade_to_head
+from desk.records import (
+    DEFAULT_STALE_AFTER, ChosenSuggestion, InvalidField, OutboxEntry, OutboxStatus, OutgoingReply,
+    WorkingState, check_row, new_idempotency_key,
+)
 
 DEFAULT_STATUS: TicketStatus = "open"
 STATUSES: tuple[TicketStatus, ...] = ("open", "replied")
 _JSON_FIELDS = ("citations", "flags", "prompt_versions")
+RATINGS = (-1, 1, None)
+
+
+class Unset(Enum):
+    """Marks a working-state field the caller did not pass (None is a value: "no suggestion")."""
+
+    UNSET = "unset"
+
+
+UNSET = Unset.UNSET
 
 
 def open_store(url: str | URL | None = None, settings: Settings | None = None) -> DeskStore:
@@ -66,16 +81,18 @@ class DeskStore:
         """Close every pooled connection."""
         self._engine.dispose()
 
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, for modules that keep their own tables in the same database."""
+        return self._engine
+
     # Audit log (append-only)
 
     def record_audit(self, event: AuditEvent) -> int:
         """Append an audit event and return the id the database gave it."""
-        row = event.model_dump(exclude={"id"})
-        for field in _JSON_FIELDS:
-            row[field] = json.dumps(row[field], ensure_ascii=False, sort_keys=True)
+        row = _audit_row(event)
         with self._engine.begin() as connection:
-            result = connection.execute(tables.audit_events.insert().values(**row))
-            return int(result.inserted_primary_key[0])
+            return _insert_audit(connection, row)
 
     def audit_events(self, ticket_id: str | None = None, limit: int = 500) -> list[AuditEvent]:
         """Audit events, newest first, optionally for one ticket."""
@@ -93,7 +110,9 @@ class DeskStore:
         if status not in STATUSES:
             raise ValueError(f"unknown ticket status {status!r}; expected one of {STATUSES}")
         values = {"ticket_id": ticket_id, "status": status, "updated_at": _now()}
-        self._upsert(tables.ticket_state, values, keys=("ticket_id",))
+        check_row(tables.ticket_state, values)
+        with self._engine.begin() as connection:
+            connection.execute(self._upsert(tables.ticket_state, values, keys=("ticket_id",)))
 
     def status(self, ticket_id: str) -> TicketStatus:
         """A ticket's status; tickets never touched are open."""
@@ -115,6 +134,7 @@ class DeskStore:
         """Record a reply that went out, so it shows in the ticket thread."""
         reply = Message(role="agent", author=agent, text=text, at=tables.as_utc(sent_at))
         values = {"ticket_id": ticket_id, "agent": agent, "text": text, "sent_at": reply.at}
+        check_row(tables.sent_replies, values)
         with self._engine.begin() as connection:
             connection.execute(tables.sent_replies.insert().values(**values))
         return reply
@@ -133,26 +153,158 @@ class DeskStore:
                 for agent, text, sent_at in connection.execute(query)
             ]
 
-    # Working drafts
+    # Sending: record first, then deliver through the outbox
 
-    def save_working_draft(self, ticket_id: str, agent: str, text: str) -> None:
-        """Keep the agent's current reply text, replacing any earlier version."""
-        values = {"ticket_id": ticket_id, "agent": agent, "text": text, "updated_at": _now()}
-        self._upsert(tables.working_drafts, values, keys=("ticket_id", "agent"))
+    def record_send(self, reply: OutgoingReply, event: AuditEvent) -> tuple[OutboxEntry, bool]:
+        """Record a reply before delivery, in one transaction: pending outbox row, sent reply, ticket
+        replied, audit event, working state cleared. A key seen before records nothing: (its entry, False)."""
+        queued = reply.model_dump() | {"status": "pending", "attempts": 0, "created_at": event.sent_at,
+                                       "updated_at": event.sent_at}
+        sent = {"ticket_id": reply.ticket_id, "agent": reply.agent, "text": reply.text,
+                "sent_at": event.sent_at}
+        replied = {"ticket_id": reply.ticket_id, "status": "replied", "updated_at": event.sent_at}
+        check_row(tables.outbox, queued)
+        audit_row = _audit_row(event)
+        with self._engine.begin() as connection:
+            outbox_id = outbox.insert_pending(connection, self._insert(tables.outbox), queued)
+            if outbox_id is None:
+                return self._entry_for_known_key(connection, reply.idempotency_key), False
+            connection.execute(tables.sent_replies.insert().values(**sent))
+            connection.execute(self._upsert(tables.ticket_state, replied, keys=("ticket_id",)))
+            outbox.link_audit(connection, outbox_id, _insert_audit(connection, audit_row))
+            connection.execute(_delete_working_state(reply.ticket_id, reply.agent))
+            return outbox.entry_by_id(connection, outbox_id), True
 
-    def working_draft(self, ticket_id: str, agent: str) -> str | None:
-        """The agent's saved reply text for a ticket, if any."""
-        table = tables.working_drafts
-        query = select(table.c.text).where(table.c.ticket_id == ticket_id, table.c.agent == agent)
+    def outbox_entry(self, outbox_id: int) -> OutboxEntry | None:
+        """The outbox entry with this id, if any."""
+        with self._engine.connect() as connection:
+            return outbox.entry_by_id(connection, outbox_id)
+
+    def outbox_entry_for_key(self, idempotency_key: str) -> OutboxEntry | None:
+        """The outbox entry recorded under this idempotency key, if any."""
+        with self._engine.connect() as connection:
+            return outbox.entry_by_key(connection, idempotency_key)
+
+    def claim_delivery(self, outbox_id: int, stale_after: timedelta = DEFAULT_STALE_AFTER) -> bool:
+        """Take the entry for delivery (pending, failed or abandoned); only the caller that gets True delivers."""
+        now = _now()
+        with self._engine.begin() as connection:
+            return outbox.claim(connection, outbox_id, now, now - stale_after)
+
+    def note_attempt(self, outbox_id: int) -> bool:
+        """Count a delivery attempt on a claimed entry; False means the claim was lost."""
+        with self._engine.begin() as connection:
+            return outbox.note_attempt(connection, outbox_id, _now())
+
+    def mark_delivered(self, outbox_id: int) -> bool:
+        """A claimed entry reached the customer's channel."""
+        with self._engine.begin() as connection:
+            return outbox.finish(connection, outbox_id, "delivered", _now())
+
+    def mark_failed(self, outbox_id: int, reason: str) -> bool:
+        """A claimed entry could not be delivered; `reason` is short and never the reply text."""
+        with self._engine.begin() as connection:
+            return outbox.finish(connection, outbox_id, "failed", _now(), reason)
+
+    def undelivered(
+        self, ticket_id: str | None = None, stale_after: timedelta = DEFAULT_STALE_AFTER
+    ) -> list[OutboxEntry]:
+        """Entries a Retry could deliver now (pending, failed, abandoned while sending), oldest first."""
+        query = outbox.undelivered_query(ticket_id, _now() - stale_after)
+        with self._engine.connect() as connection:
+            return [outbox.entry_from_row(row._asdict()) for row in connection.execute(query)]
+
+    def delivery_status(self, audit_id: int) -> OutboxStatus | None:
+        """How delivery of the reply behind an audit event went; None for events without an outbox entry."""
+        table = tables.outbox
+        query = select(table.c.status).where(table.c.audit_id == audit_id)
         with self._engine.connect() as connection:
             return connection.execute(query).scalar_one_or_none()
 
-    def clear_working_draft(self, ticket_id: str, agent: str) -> None:
-        """Forget the agent's saved reply text for a ticket."""
-        table = tables.working_drafts
-        statement = delete(table).where(table.c.ticket_id == ticket_id, table.c.agent == agent)
+    def delivery_statuses(self, ticket_id: str | None = None) -> dict[int, OutboxStatus]:
+        """Delivery status by audit event id, optionally for one ticket."""
+        table = tables.outbox
+        query = select(table.c.audit_id, table.c.status).where(table.c.audit_id.is_not(None))
+        if ticket_id is not None:
+            query = query.where(table.c.ticket_id == ticket_id)
+        with self._engine.connect() as connection:
+            return {audit_id: status for audit_id, status in connection.execute(query)}
+
+    def _entry_for_known_key(self, connection: Connection, key: str) -> OutboxEntry:
+        """The entry that made an insert under `key` conflict."""
+        entry = outbox.entry_by_key(connection, key)
+        if entry is None:
+            raise StoreError("the outbox reported a duplicate key but holds no entry for it")
+        return entry
+
+    # Working state (what an agent is composing)
+
+    def save_working_state(
+        self,
+        ticket_id: str,
+        agent: str,
+        *,
+        text: str | Unset = UNSET,
+        suggestion: ChosenSuggestion | dict | None | Unset = UNSET,
+        rating: int | None | Unset = UNSET,
+        idempotency_key: str | None | Unset = UNSET,
+    ) -> None:
+        """Change only the given fields of the agent's working state on a ticket, creating it if needed."""
+        given = {"text": text, "suggestion": suggestion, "rating": rating,
+                 "idempotency_key": idempotency_key}
+        changes = {field: value for field, value in given.items() if value is not UNSET}
+        if "rating" in changes and changes["rating"] not in RATINGS:
+            raise InvalidField(f"The rating must be -1, 1 or None, not {changes['rating']!r}.")
+        if changes.get("suggestion") is not None:
+            changes["suggestion"] = ChosenSuggestion.model_validate(changes["suggestion"])
+        values = {"ticket_id": ticket_id, "agent": agent, "text": "", **changes, "updated_at": _now()}
+        check_row(tables.working_state, _plain(values))
+        if values.get("suggestion") is not None:
+            values["suggestion"] = values["suggestion"].model_dump_json()
+        statement = self._upsert(tables.working_state, values, keys=("ticket_id", "agent"),
+                                 changing=(*changes, "updated_at"))
         with self._engine.begin() as connection:
             connection.execute(statement)
+
+    def working_state(self, ticket_id: str, agent: str) -> WorkingState | None:
+        """The agent's working state on a ticket, if any."""
+        table = tables.working_state
+        query = select(table).where(table.c.ticket_id == ticket_id, table.c.agent == agent)
+        with self._engine.connect() as connection:
+            row = connection.execute(query).first()
+        return None if row is None else _working_state_from_row(row._asdict())
+
+    def clear_working_state(self, ticket_id: str, agent: str) -> None:
+        """Forget what the agent was composing on a ticket."""
+        with self._engine.begin() as connection:
+            connection.execute(_delete_working_state(ticket_id, agent))
+
+    def ensure_idempotency_key(self, ticket_id: str, agent: str) -> str:
+        """The key of the reply the agent is composing, made and stored on first use (safe across replicas)."""
+        table = tables.working_state
+        values = {"ticket_id": ticket_id, "agent": agent, "text": "",
+                  "idempotency_key": new_idempotency_key(), "updated_at": _now()}
+        check_row(table, values)
+        statement = self._insert(table).values(**values)
+        kept = func.coalesce(table.c.idempotency_key, statement.excluded.idempotency_key)
+        statement = statement.on_conflict_do_update(
+            index_elements=["ticket_id", "agent"], set_={"idempotency_key": kept}
+        ).returning(table.c.idempotency_key)
+        with self._engine.begin() as connection:
+            return connection.execute(statement).scalar_one()
+
+    def save_working_draft(self, ticket_id: str, agent: str, text: str) -> None:
+        """Keep the agent's current reply text (the rest of the working state stays)."""
+        self.save_working_state(ticket_id, agent, text=text)
+
+    def working_draft(self, ticket_id: str, agent: str) -> str | None:
+        """The agent's saved reply text for a ticket, if any."""
+        state = self.working_state(ticket_id, agent)
+        return None if state is None else state.text
+
+    def clear_working_draft(self, ticket_id: str, agent: str) -> None:
+        """Forget the agent's working state for a ticket (text, suggestion, rating and key)."""
+        self.clear_working_state(ticket_id, agent)
 
     # Assist cache
 
@@ -166,6 +318,7 @@ class DeskStore:
     def cache_put(self, key: str, payload: str) -> None:
         """Store a JSON payload; when the key already exists the first writer's payload stays."""
         values = {"key": key, "payload": payload, "created_at": _now()}
+        check_row(tables.assist_cache, values)
         statement = self._insert(tables.assist_cache).values(**values).on_conflict_do_nothing()
         with self._engine.begin() as connection:
             connection.execute(statement)
@@ -177,13 +330,49 @@ class DeskStore:
         dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
         return dialect.insert(table)
 
-    def _upsert(self, table: Table, values: dict, keys: tuple[str, ...]) -> None:
-        """Insert a row, or update the existing row with the same key columns."""
+    def _upsert(
+        self, table: Table, values: dict, keys: tuple[str, ...], changing: tuple[str, ...] = ()
+    ) -> Insert:
+        """An insert that, when a row with the same key columns exists, updates that row's `changing`
+        columns (by default every non-key column given)."""
         statement = self._insert(table).values(**values)
-        changes = {column: statement.excluded[column] for column in values if column not in keys}
-        statement = statement.on_conflict_do_update(index_elements=list(keys), set_=changes)
-        with self._engine.begin() as connection:
-            connection.execute(statement)
+        columns = changing or [column for column in values if column not in keys]
+        changes = {column: statement.excluded[column] for column in columns}
+        return statement.on_conflict_do_update(index_elements=list(keys), set_=changes)
+
+
+def _audit_row(event: AuditEvent) -> dict:
+    """An audit event as a checked table row, its lists and dicts as JSON text."""
+    row = event.model_dump(exclude={"id"})
+    check_row(tables.audit_events, row)
+    for field in _JSON_FIELDS:
+        row[field] = json.dumps(row[field], ensure_ascii=False, sort_keys=True)
+    return row
+
+
+def _insert_audit(connection: Connection, row: dict) -> int:
+    """Append an audit row and return its id."""
+    result = connection.execute(tables.audit_events.insert().values(**row))
+    return int(result.inserted_primary_key[0])
+
+
+def _delete_working_state(ticket_id: str, agent: str):
+    """The statement that forgets one agent's working state on a ticket."""
+    table = tables.working_state
+    return delete(table).where(table.c.ticket_id == ticket_id, table.c.agent == agent)
+
+
+def _plain(values: dict) -> dict:
+    """Values with pydantic records turned into plain data, so every string in them can be checked."""
+    return {key: value.model_dump() if isinstance(value, ChosenSuggestion) else value
+            for key, value in values.items()}
+
+
+def _working_state_from_row(row: dict) -> WorkingState:
+    """Turn a stored working-state row back into a WorkingState."""
+    if row["suggestion"] is not None:
+        row["suggestion"] = ChosenSuggestion.model_validate_json(row["suggestion"])
+    return WorkingState.model_validate(row)
 
 
 def _audit_from_row(row: dict) -> AuditEvent:

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (
-    Column, DateTime, Float, Integer, MetaData, String, Table, Text, TypeDecorator,
+    CheckConstraint, Column, DateTime, Float, ForeignKey, Integer, MetaData, String, Table, Text,
+    TypeDecorator,
 )
 
 
@@ -68,12 +69,39 @@ sent_replies = Table(
     Column("sent_at", UtcDateTime, nullable=False),
 )
 
-working_drafts = Table(
-    "working_drafts", metadata,
+working_state = Table(
+    "working_state", metadata,
     Column("ticket_id", String(255), primary_key=True),
     Column("agent", String(255), primary_key=True),
     Column("text", Text, nullable=False),
+    Column("suggestion", Text, nullable=True),  # ChosenSuggestion as JSON
+    Column("rating", Integer, nullable=True),
+    Column("idempotency_key", String(64), nullable=True),
     Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("rating IN (-1, 1)", name="ck_working_state_rating"),
+)
+
+OUTBOX_STATUSES = ("pending", "sending", "delivered", "failed")
+MAX_LAST_ERROR_CHARS = 300
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("idempotency_key", String(64), nullable=False, unique=True),
+    Column("ticket_id", String(255), nullable=False, index=True),
+    Column("agent", String(255), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("channel", String(255), nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", String(MAX_LAST_ERROR_CHARS), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("delivered_at", UtcDateTime, nullable=True),
+    Column("audit_id", Integer, ForeignKey("audit_events.id"), nullable=True, index=True),
+    CheckConstraint(
+        "status IN ('pending', 'sending', 'delivered', 'failed')", name="ck_outbox_status"
+    ),
 )
 
 assist_cache = Table(

@@ -1,4 +1,4 @@
-"""The desk store against a real PostgreSQL, in a throwaway schema; two replicas share it."""
+"""The desk store against a real PostgreSQL, in a throwaway schema; replicas share it and send exactly once."""
 from __future__ import annotations
 
 import os
@@ -11,11 +11,22 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from alembic.script import ScriptDirectory
+
 from core.types import AuditEvent
-from desk.store import open_store
+from desk.migrate import alembic_config
+from desk.records import ChosenSuggestion, InvalidField
+from desk.send import SendPolicy, send_reply
+from desk.store import DeskStore, open_store
+from tests.unit.test_desk_outbox import (
+    SUGGESTION, FailingSender, RecordingSender, assert_each_reply_recorded_and_delivered_once,
+    claim_concurrently, double_click_plan, flaky_webhook, insert_old_draft, migrate,
+    recorded_counts, send_concurrently, ticket_for,
+)
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
+FAST = SendPolicy(attempts=2, first_backoff=0)
 
 
 def postgres_unavailable(reason: str) -> None:
@@ -74,7 +85,7 @@ def test_postgres_migrations_create_tables_in_the_test_schema(store, pg_url):
     with engine.connect() as connection:
         tables = set(inspect(connection).get_table_names())
     engine.dispose()
-    assert {"audit_events", "ticket_state", "sent_replies", "working_drafts",
+    assert {"audit_events", "ticket_state", "sent_replies", "working_state", "outbox",
             "assist_cache", "alembic_version"} <= tables
 
 
@@ -125,4 +136,89 @@ def test_postgres_concurrent_opens_migrate_once(pg_url):
     engine.dispose()
     for each in stores:
         each.dispose()
-    assert versions == [("0001",)]
+    assert versions == [(ScriptDirectory.from_config(alembic_config()).get_current_head(),)]
+
+
+def test_postgres_send_reply_concurrent_double_clicks_through_a_flaky_webhook_deliver_each_key_once(
+    store,
+):
+    plan = double_click_plan(threads=4, replies_per_thread=3)
+    with flaky_webhook(["late", 500]) as webhook:
+        outcomes = send_concurrently(store, webhook, plan)
+    assert_each_reply_recorded_and_delivered_once(store, webhook, plan, outcomes)
+
+
+def test_postgres_claim_delivery_concurrent_claims_have_exactly_one_winner(store):
+    failed = send_reply(ticket_for("T-1"), "Hello", "alex", SUGGESTION, FailingSender(), store,
+                        policy=FAST)
+    assert failed.delivery == "failed"
+    assert claim_concurrently(store, failed.outbox_id, threads=8) == 1
+
+
+@pytest.mark.parametrize(("ticket_id", "agent", "text", "expected"), [
+    ("T-1", "alex", "Hi \x00 there", "The reply contains a NUL character"),
+    ("T" * 256, "alex", "Hi", "The ticket id is 256 characters long; the limit is 255."),
+    ("T-1", "a" * 256, "Hi", "The agent name is 256 characters long; the limit is 255."),
+])
+def test_postgres_send_reply_refuses_nul_and_over_long_fields_instead_of_dropping_them(
+    store, ticket_id, agent, text, expected
+):
+    sender = RecordingSender()
+    outcome = send_reply(ticket_for(ticket_id), text, agent, SUGGESTION, sender, store)
+    assert not outcome.ok and outcome.error.startswith(expected)
+    assert sender.calls == [] and recorded_counts(store) == (0, 0, 0)
+
+
+def test_postgres_store_writes_refuse_nul_with_a_message(store):
+    with pytest.raises(InvalidField, match="NUL character"):
+        store.add_sent_reply("T-1", "alex", "Hi\x00", T0)
+    with pytest.raises(InvalidField, match="limit is 255"):
+        store.set_status("T" * 300, "replied")
+
+
+def test_postgres_read_only_database_records_and_delivers_nothing(store, pg_url):
+    options = pg_url.query["options"] + " -cdefault_transaction_read_only=on"
+    read_only = open_store(pg_url.update_query_dict({"options": options}))
+    sender = RecordingSender()
+    outcome = send_reply(ticket_for("T-1"), "Hello", "alex", SUGGESTION, sender, read_only)
+    read_only.dispose()
+    assert (outcome.ok, outcome.delivery) == (False, "not_sent")
+    assert outcome.error.startswith("Not sent and not recorded: ") and "read-only" in outcome.error
+    assert sender.calls == [] and recorded_counts(store) == (0, 0, 0)
+
+
+def test_postgres_unreachable_database_records_and_delivers_nothing():
+    unreachable = DeskStore(create_engine(
+        "postgresql+psycopg://desk:hunter2@127.0.0.1:9/assist", connect_args={"connect_timeout": 2}
+    ))
+    sender = RecordingSender()
+    outcome = send_reply(ticket_for("T-1"), "Hello", "alex", SUGGESTION, sender, unreachable)
+    unreachable.dispose()
+    assert not outcome.ok and "the desk database is unavailable (OperationalError" in outcome.error
+    assert "hunter2" not in outcome.error and sender.calls == []
+
+
+def test_postgres_working_state_round_trip_and_same_key_sends_once(store):
+    chosen = ChosenSuggestion(engine="llm", model="openai:gpt-4o-mini", text="Hi!", suggested_at=T0)
+    store.save_working_state("T-1", "alex", text="Hi! Edited.", suggestion=chosen, rating=-1)
+    key = store.ensure_idempotency_key("T-1", "alex")
+    state = store.working_state("T-1", "alex")
+    assert (state.text, state.suggestion, state.rating, state.idempotency_key) == (
+        "Hi! Edited.", chosen, -1, key)
+    sender = RecordingSender()
+    record = state.suggestion.as_record(state.rating)
+    first = send_reply(ticket_for("T-1"), state.text, "alex", record, sender, store, key)
+    second = send_reply(ticket_for("T-1"), state.text, "alex", record, sender, store, key)
+    assert first.ok and second.ok and first.outbox_id == second.outbox_id
+    assert len(sender.calls) == 1 and recorded_counts(store) == (1, 1, 1)
+    [event] = store.audit_events("T-1")
+    assert (event.suggested, event.rating) == ("Hi!", -1)
+    assert store.working_state("T-1", "alex") is None
+
+
+def test_postgres_migration_0002_moves_working_draft_text_into_working_state(pg_url):
+    migrate(pg_url, "0001")
+    insert_old_draft(pg_url, "T-1", "alex", "안녕하세요, 확인 중입니다.")
+    with open_store(pg_url) as upgraded:
+        state = upgraded.working_state("T-1", "alex")
+    assert (state.text, state.suggestion, state.updated_at) == ("안녕하세요, 확인 중입니다.", None, T0)

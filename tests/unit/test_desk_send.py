@@ -1,4 +1,4 @@
-"""Sending a reply: the record it leaves, failures that lose nothing, and the webhook adapter."""
+"""Sending a reply: recorded first, delivered once, failures that lose nothing, and the webhook adapter."""
 from __future__ import annotations
 
 import base64
@@ -13,6 +13,8 @@ from core.types import Message, Ticket
 from desk.send import (
     RecordSender,
     SendError,
+    SendOutcome,
+    SendPolicy,
     SuggestionRecord,
     WebhookSender,
     send_reply,
@@ -46,25 +48,40 @@ def suggestion() -> SuggestionRecord:
     )
 
 
+KEY = "0f3c9a1e2b4d4c6e8a0b1c2d3e4f5a6b"
+FAST = SendPolicy(attempts=2, first_backoff=0)
+
+
 class RecordingSender:
     """Accepts every reply and remembers what it was given."""
 
     def __init__(self):
         self.calls = []
 
-    def send(self, ticket, text, agent):
-        self.calls.append((ticket.id, text, agent))
+    def send(self, ticket, text, agent, idempotency_key):
+        self.calls.append((ticket.id, text, agent, idempotency_key))
 
 
 class FailingSender:
-    """Refuses every reply the way a down helpdesk would."""
+    """Refuses every reply the way a down helpdesk would, counting the attempts."""
 
-    def send(self, ticket, text, agent):
+    def __init__(self):
+        self.calls = 0
+
+    def send(self, ticket, text, agent, idempotency_key):
+        self.calls += 1
         raise SendError("the helpdesk answered HTTP 503")
 
 
-class AuditFailingStore:
-    """A real store whose audit log write fails."""
+class BrokenSender:
+    """An adapter with a bug: raises something other than SendError."""
+
+    def send(self, ticket, text, agent, idempotency_key):
+        raise KeyError("oops")
+
+
+class RecordFailingStore:
+    """A real store whose record-first transaction fails."""
 
     def __init__(self, store):
         self._store = store
@@ -72,17 +89,18 @@ class AuditFailingStore:
     def __getattr__(self, name):
         return getattr(self._store, name)
 
-    def record_audit(self, event):
+    def record_send(self, reply, event):
         raise RuntimeError("disk full")
 
 
-def test_send_reply_edited_reply_is_recorded_and_audited(ticket, suggestion, store):
+def test_send_reply_edited_reply_is_recorded_audited_and_delivered(ticket, suggestion, store):
     store.save_working_draft(ticket.id, "alex", "work in progress")
     edited = SUGGESTED + " It should arrive within 3 days."
     sender = RecordingSender()
-    outcome = send_reply(ticket, edited, "alex", suggestion, sender, store)
+    outcome = send_reply(ticket, edited, "alex", suggestion, sender, store, KEY)
     assert outcome.ok and outcome.error == ""
-    assert sender.calls == [("T-1042", edited, "alex")]
+    assert (outcome.recorded, outcome.delivery) == (True, "delivered")
+    assert sender.calls == [("T-1042", edited, "alex", KEY)]
     assert store.status(ticket.id) == "replied"
     assert [reply.text for reply in store.sent_replies(ticket.id)] == [edited]
     assert outcome.reply is not None and outcome.reply.text == edited
@@ -94,6 +112,7 @@ def test_send_reply_edited_reply_is_recorded_and_audited(ticket, suggestion, sto
     assert "unedited" not in event.flags
     assert event.citations == ["refunds#1"] and event.rating == 1
     assert event.prompt_versions == {"draft": "draft@3f2a1c"}
+    assert store.delivery_status(outcome.audit_id) == "delivered"
 
 
 def test_send_reply_unchanged_suggestion_is_flagged_unedited(ticket, suggestion, store):
@@ -104,32 +123,74 @@ def test_send_reply_unchanged_suggestion_is_flagged_unedited(ticket, suggestion,
     assert event.flags == ["abstained", "unedited"]
 
 
-def test_send_reply_failing_sender_changes_nothing(ticket, suggestion, store):
+def test_send_reply_without_key_makes_a_fresh_one_per_call(ticket, suggestion, store):
+    first = send_reply(ticket, "Hello", "alex", suggestion, RecordSender(), store)
+    second = send_reply(ticket, "Hello", "alex", suggestion, RecordSender(), store)
+    assert first.idempotency_key and second.idempotency_key
+    assert first.idempotency_key != second.idempotency_key
+    assert len(store.sent_replies(ticket.id)) == 2
+
+
+def test_send_reply_record_sender_counts_as_delivered(ticket, suggestion, store):
+    outcome = send_reply(ticket, "Hello", "alex", suggestion, RecordSender(), store, KEY)
+    entry = store.outbox_entry(outcome.outbox_id)
+    assert outcome.delivery == "delivered" and entry.status == "delivered"
+    assert entry.attempts == 1 and entry.delivered_at is not None
+
+
+def test_send_reply_failing_sender_is_recorded_and_reported_undelivered(ticket, suggestion, store):
     store.save_working_draft(ticket.id, "alex", "my edited reply")
-    outcome = send_reply(ticket, "my edited reply", "alex", suggestion, FailingSender(), store)
-    assert not outcome.ok
-    assert "not sent" in outcome.error and "HTTP 503" in outcome.error
-    assert store.working_draft(ticket.id, "alex") == "my edited reply"
-    assert store.audit_events() == []
-    assert store.sent_replies(ticket.id) == []
-    assert store.status(ticket.id) == "open"
+    sender = FailingSender()
+    outcome = send_reply(ticket, "my edited reply", "alex", suggestion, sender, store, KEY, FAST)
+    assert outcome.ok and outcome.delivery == "failed"
+    assert "not delivered" in outcome.error and "HTTP 503" in outcome.error
+    assert sender.calls == 2
+    assert [reply.text for reply in store.sent_replies(ticket.id)] == ["my edited reply"]
+    assert len(store.audit_events()) == 1 and store.status(ticket.id) == "replied"
+    [entry] = store.undelivered(ticket.id)
+    assert (entry.status, entry.attempts, entry.last_error) == (
+        "failed", 2, "the helpdesk answered HTTP 503"
+    )
+
+
+def test_send_reply_broken_sender_fails_the_entry_instead_of_holding_it(ticket, suggestion, store):
+    outcome = send_reply(ticket, "Hello", "alex", suggestion, BrokenSender(), store, KEY, FAST)
+    assert outcome.ok and outcome.delivery == "failed" and "KeyError" in outcome.error
+    assert store.outbox_entry(outcome.outbox_id).status == "failed"
 
 
 @pytest.mark.parametrize("blank", ["", "   \n\t"])
 def test_send_reply_blank_text_is_rejected_before_sending(ticket, suggestion, store, blank):
     sender = RecordingSender()
     outcome = send_reply(ticket, blank, "alex", suggestion, sender, store)
-    assert not outcome.ok and "empty" in outcome.error
+    assert not outcome.ok and "empty" in outcome.error and outcome.delivery == "not_sent"
     assert sender.calls == [] and store.audit_events() == [] and store.sent_replies(ticket.id) == []
 
 
-def test_send_reply_audit_failure_keeps_the_sent_reply(ticket, suggestion, store):
-    outcome = send_reply(ticket, "Sent anyway.", "alex", suggestion, RecordSender(),
-                         AuditFailingStore(store))
-    assert outcome.ok and outcome.audit_id is None
-    assert "audit" in outcome.error
-    assert [reply.text for reply in store.sent_replies(ticket.id)] == ["Sent anyway."]
-    assert store.status(ticket.id) == "replied"
+def test_send_reply_record_failure_delivers_nothing_and_keeps_the_draft(ticket, suggestion, store):
+    store.save_working_draft(ticket.id, "alex", "Sent anyway?")
+    sender = RecordingSender()
+    outcome = send_reply(ticket, "Sent anyway?", "alex", suggestion, sender,
+                         RecordFailingStore(store))
+    assert not outcome.ok and outcome.delivery == "not_sent"
+    assert outcome.error.startswith("Not sent and not recorded:") and "text is kept" in outcome.error
+    assert sender.calls == []
+    assert store.sent_replies(ticket.id) == [] and store.status(ticket.id) == "open"
+    assert store.working_draft(ticket.id, "alex") == "Sent anyway?"
+
+
+def test_send_outcome_error_is_empty_only_when_recorded_and_delivered():
+    delivered = SendOutcome(recorded=True, delivery="delivered", message="Reply recorded and delivered.")
+    failed = SendOutcome(recorded=True, delivery="failed", message="Recorded, but not delivered: x.")
+    refused = SendOutcome(recorded=False, delivery="not_sent", message="The reply is empty.")
+    assert (delivered.ok, delivered.error) == (True, "")
+    assert (failed.ok, failed.error) == (True, "Recorded, but not delivered: x.")
+    assert (refused.ok, refused.error) == (False, "The reply is empty.")
+
+
+def test_send_policy_backoff_doubles_up_to_its_cap():
+    policy = SendPolicy(first_backoff=0.5, max_backoff=1.5)
+    assert [policy.backoff(retry) for retry in (1, 2, 3, 4)] == [0.5, 1.0, 1.5, 1.5]
 
 
 class WebhookHandler(BaseHTTPRequestHandler):
@@ -190,23 +251,25 @@ def webhook_url(server, credentials="") -> str:
     return f"http://{credentials}{host}:{port}/hooks/reply"
 
 
-def test_webhook_sender_posts_reply_as_json(webhook, ticket):
-    WebhookSender(webhook_url(webhook)).send(ticket, "Hello 민지", "alex")
+def test_webhook_sender_posts_reply_as_json_with_its_idempotency_key(webhook, ticket):
+    WebhookSender(webhook_url(webhook)).send(ticket, "Hello 민지", "alex", KEY)
     [(headers, body, _)] = webhook.requests
-    assert body == {"ticket_id": "T-1042", "agent": "alex", "text": "Hello 민지", "channel": "chat"}
+    assert body == {"ticket_id": "T-1042", "agent": "alex", "text": "Hello 민지", "channel": "chat",
+                    "idempotency_key": KEY}
     assert headers["Content-Type"].startswith("application/json")
+    assert headers["Idempotency-Key"] == KEY
 
 
 def test_webhook_sender_server_error_raises_send_error(webhook, ticket):
     webhook.status = 500
     with pytest.raises(SendError, match="HTTP 500"):
-        WebhookSender(webhook_url(webhook)).send(ticket, "Hello", "alex")
+        WebhookSender(webhook_url(webhook)).send(ticket, "Hello", "alex", KEY)
 
 
 def test_webhook_sender_redirect_is_a_failed_send(webhook, ticket):
     webhook.status = 302
     with pytest.raises(SendError, match="HTTP 302"):
-        WebhookSender(webhook_url(webhook)).send(ticket, "Hello", "alex")
+        WebhookSender(webhook_url(webhook)).send(ticket, "Hello", "alex", KEY)
     assert len(webhook.requests) == 1
 
 
@@ -214,21 +277,21 @@ def test_webhook_sender_uses_url_credentials_but_never_shows_them(webhook, ticke
     webhook.status = 502
     sender = WebhookSender(webhook_url(webhook, credentials="desk:hunter2@"))
     with pytest.raises(SendError) as caught:
-        sender.send(ticket, "Hello", "alex")
+        sender.send(ticket, "Hello", "alex", KEY)
     [(headers, _, _)] = webhook.requests
     assert headers["Authorization"].startswith("Basic ")
     assert "hunter2" not in str(caught.value) and "hunter2" not in repr(sender)
 
 
 def test_webhook_sender_decodes_percent_encoded_url_credentials(webhook, ticket):
-    WebhookSender(webhook_url(webhook, credentials="desk:p%40ss%3Aword@")).send(ticket, "Hi", "alex")
+    WebhookSender(webhook_url(webhook, credentials="desk:p%40ss%3Aword@")).send(ticket, "Hi", "alex", KEY)
     [(headers, _, _)] = webhook.requests
     scheme, _, token = headers["Authorization"].partition(" ")
     assert scheme == "Basic" and base64.b64decode(token).decode("utf-8") == "desk:p@ss:word"
 
 
 def test_webhook_sender_without_credentials_sends_no_authorization(webhook, ticket):
-    WebhookSender(webhook_url(webhook)).send(ticket, "Hi", "alex")
+    WebhookSender(webhook_url(webhook)).send(ticket, "Hi", "alex", KEY)
     [(headers, _, _)] = webhook.requests
     assert "Authorization" not in headers
 
@@ -237,7 +300,7 @@ def test_webhook_sender_slow_answer_is_a_timeout_without_credentials(webhook, ti
     webhook.answer.clear()
     sender = WebhookSender(webhook_url(webhook, credentials="desk:hunter2@"), timeout=0.2)
     with pytest.raises(SendError, match="did not answer within 0.2 s") as caught:
-        sender.send(ticket, "Hello", "alex")
+        sender.send(ticket, "Hello", "alex", KEY)
     assert webhook_url(webhook) in str(caught.value)
     assert "hunter2" not in str(caught.value)
 
@@ -245,8 +308,8 @@ def test_webhook_sender_slow_answer_is_a_timeout_without_credentials(webhook, ti
 def test_webhook_sender_reuses_its_connection_between_sends(keep_alive_webhook, ticket):
     sender = WebhookSender(webhook_url(keep_alive_webhook))
     try:
-        sender.send(ticket, "First", "alex")
-        sender.send(ticket, "Second", "alex")
+        sender.send(ticket, "First", "alex", KEY)
+        sender.send(ticket, "Second", "alex", KEY)
     finally:
         sender.close()
     [first, second] = keep_alive_webhook.requests
@@ -259,7 +322,7 @@ def test_webhook_sender_unreachable_host_raises_send_error(webhook, ticket):
     webhook.shutdown()
     webhook.server_close()
     with pytest.raises(SendError, match="could not be reached"):
-        WebhookSender(url, timeout=2).send(ticket, "Hello", "alex")
+        WebhookSender(url, timeout=2).send(ticket, "Hello", "alex", KEY)
 
 
 def test_webhook_sender_rejects_non_http_urls():
@@ -268,4 +331,4 @@ def test_webhook_sender_rejects_non_http_urls():
 
 
 def test_record_sender_accepts_every_reply(ticket):
-    assert RecordSender().send(ticket, "Hello", "alex") is None
+    assert RecordSender().send(ticket, "Hello", "alex", KEY) is None

@@ -1,4 +1,4 @@
-"""The desk store on SQLite: migrations, audit log, status, replies, drafts, cache, secrets."""
+"""The desk store on SQLite: migrations, audit log, status, replies, working state, cache, limits, secrets."""
 from __future__ import annotations
 
 import socket
@@ -8,11 +8,16 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
 from core.types import AuditEvent
 from desk.db import StoreError, resolve_url, safe_url
+from desk.migrate import alembic_config
+from desk.records import ChosenSuggestion, InvalidField
 from desk.store import DeskStore, open_store
 
-DESK_TABLES = {"audit_events", "ticket_state", "sent_replies", "working_drafts", "assist_cache"}
+DESK_TABLES = {"audit_events", "ticket_state", "sent_replies", "working_state", "outbox", "assist_cache"}
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 
 
@@ -47,7 +52,8 @@ def test_open_store_migrations_create_desk_tables(store, db_url):
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     engine.dispose()
     assert DESK_TABLES <= tables
-    assert version == "0001"
+    assert "working_drafts" not in tables
+    assert version == ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def test_open_store_reopens_an_already_migrated_database(store, db_url):
@@ -187,6 +193,84 @@ def test_working_draft_is_saved_overwritten_and_cleared(store):
     store.clear_working_draft("T-1", "alex")
     assert store.working_draft("T-1", "alex") is None
     assert store.working_draft("T-1", "sam") == "someone else's draft"
+
+
+def test_working_state_partial_updates_change_only_the_given_fields(store):
+    chosen = ChosenSuggestion(engine="offline", model="offline-grounded", text="Your refund is issued.",
+                              tone="warm", citations=["kb-12#2"], flags=["abstained"],
+                              prompt_versions={"draft": "draft@3f2a1c"}, suggested_at=T0)
+    store.save_working_state("T-1", "alex", suggestion=chosen, text=chosen.text)
+    store.save_working_state("T-1", "alex", rating=-1)
+    store.save_working_state("T-1", "alex", text="Your refund is issued today.")
+    state = store.working_state("T-1", "alex")
+    assert (state.text, state.suggestion, state.rating) == ("Your refund is issued today.", chosen, -1)
+    assert state.idempotency_key is None and state.updated_at.tzinfo is not None
+    store.save_working_state("T-1", "alex", suggestion=None, rating=None)
+    state = store.working_state("T-1", "alex")
+    assert (state.text, state.suggestion, state.rating) == ("Your refund is issued today.", None, None)
+
+
+def test_working_state_accepts_a_suggestion_as_a_dict_and_rebuilds_the_suggestion_record(store):
+    chosen = {"engine": "llm", "model": "openai:gpt-4o-mini", "text": "Hi!", "tone": "concise",
+              "citations": [], "flags": [], "prompt_versions": {}, "suggested_at": T0.isoformat()}
+    store.save_working_state("T-1", "alex", suggestion=chosen, rating=1)
+    state = store.working_state("T-1", "alex")
+    record = state.suggestion.as_record(state.rating)
+    assert (record.suggested, record.engine, record.rating, record.suggested_at) == ("Hi!", "llm", 1, T0)
+
+
+def test_working_state_rejects_a_rating_other_than_minus_one_one_or_none(store):
+    with pytest.raises(InvalidField, match="rating"):
+        store.save_working_state("T-1", "alex", rating=0)
+    assert store.working_state("T-1", "alex") is None
+
+
+def test_working_state_is_cleared_for_one_agent_only(store):
+    store.save_working_state("T-1", "alex", text="mine", rating=1)
+    store.save_working_state("T-1", "sam", text="theirs")
+    store.clear_working_state("T-1", "alex")
+    assert store.working_state("T-1", "alex") is None
+    assert store.working_state("T-1", "sam").text == "theirs"
+
+
+def test_ensure_idempotency_key_makes_one_key_and_keeps_it(store):
+    store.save_working_state("T-1", "alex", text="Hi")
+    key = store.ensure_idempotency_key("T-1", "alex")
+    assert len(key) == 32 and store.ensure_idempotency_key("T-1", "alex") == key
+    assert store.working_state("T-1", "alex").text == "Hi"
+    assert store.ensure_idempotency_key("T-1", "sam") != key
+
+
+@pytest.mark.parametrize("write", [
+    lambda store: store.set_status("T" * 256, "replied"),
+    lambda store: store.add_sent_reply("T-1", "a" * 256, "Hi", T0),
+    lambda store: store.add_sent_reply("T-1", "alex", "Hi\x00", T0),
+    lambda store: store.record_audit(audit_event(sent="Hi\x00")),
+    lambda store: store.record_audit(audit_event(citations=["kb\x00"])),
+    lambda store: store.save_working_state("T-1", "alex", text="Hi\x00"),
+    lambda store: store.save_working_state("T" * 256, "alex", text="Hi"),
+    lambda store: store.save_working_state("T-1", "alex", idempotency_key="k" * 65),
+    lambda store: store.cache_put("k" * 256, "{}"),
+])
+def test_store_writes_refuse_nul_and_over_long_fields_with_a_message(store, write):
+    with pytest.raises(InvalidField, match="NUL character|characters long; the limit is"):
+        write(store)
+    assert store.statuses() == {} and store.sent_replies("T-1") == [] and store.audit_events() == []
+    assert store.working_state("T-1", "alex") is None
+
+
+def test_invalid_field_message_names_the_field_but_not_its_content(store):
+    with pytest.raises(InvalidField) as caught:
+        store.add_sent_reply("T-1", "x" * 300, "Hi", T0)
+    assert str(caught.value) == "The agent name is 300 characters long; the limit is 255."
+
+
+def test_desk_store_engine_is_the_store_engine(store):
+    assert isinstance(store.engine, Engine)
+    with store.engine.connect() as connection:
+        assert connection.execute(text("SELECT 1")).scalar_one() == 1
+    with pytest.raises(AttributeError):
+        store.engine = None
 
 
 def test_cache_first_writer_wins_and_duplicate_put_does_not_raise(store):
