@@ -1,28 +1,108 @@
-"""Small render components. Customer and KB text is made inert: no HTML, no links or images from data."""
+"""Small render components. Customer, KB and model text is made inert: it renders as the literal text,
+never as an image, a link, HTML, an icon, a colour, maths or a heading. Only the KB's own http(s) `url`
+becomes a link, and only through `st.link_button`."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
 
 import streamlit as st
 
-from core.types import AssistResult, Draft, Hit, Summary, Triage
+from core.types import AssistResult, Draft, Hit, Message, Summary, Ticket, Triage, as_utc
 
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+WORD_JOINER = "\u2060"  # invisible; splits patterns that Streamlit's Markdown matches after unescaping
+# Every character CommonMark, GFM, remark-math, remark-directive (`:red[…]`, `:material_x:`) or Streamlit
+# give a meaning to; a backslash makes each one literal (CommonMark escapes any ASCII punctuation).
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&^])")
+# Matched on the text after escapes are resolved (GFM autolink literals, Material icons, remark-emoji
+# shortcodes), so escaping cannot stop them: a word joiner after "http"/"www"/"@" or after the opening
+# colon of a shortcode does. Digit-only shortcodes are only :100: and :1234:, so "10:30:00" stays as is.
+AFTER_UNESCAPING = re.compile(
+    r"(?i)https?(?=:)|www(?=\.)|@(?=[-\w])|:(?=(?:[\w+/-]*[a-z_+/-][\w+/-]*|100|1234):)")
+LINE_INDENT = re.compile(r"(^|\n)([ \t]+)")  # 4+ spaces would start a code block
 PRIORITY_COLOR = {"urgent": "red", "high": "orange", "normal": "blue", "low": "gray"}
 SENTIMENT_COLOR = {"negative": "red", "neutral": "gray", "positive": "green"}
+STATUS_ICON = {"open": "●", "replied": "✓"}
 
 
 def inert(text: str) -> str:
-    """Escape Markdown so data renders as plain text (line breaks kept)."""
-    return MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")
+    """Markdown that Streamlit renders as exactly this text (line breaks kept): no link, image, HTML,
+    autolink, shortcode, icon, colour, maths, heading, list, table or code block."""
+    return _inert(text, at_line_start=True)
 
 
-def thread(messages) -> None:
+def _inert(text: str, at_line_start: bool) -> str:
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    text = AFTER_UNESCAPING.sub(lambda m: m.group(0) + WORD_JOINER, text)
+    text = MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    text = LINE_INDENT.sub(lambda m: m.group(1) + "\u00a0" * len(m.group(2).replace("\t", "    "))
+                           if m.group(1) or at_line_start else m.group(0), text)
+    return text.replace("\n", "  \n")
+
+
+def inert_stream(pieces: Iterable[str]) -> Iterator[str]:
+    """`inert` for text that arrives in pieces (an LLM stream, for `st.write_stream`).
+
+    Escaping each piece alone is not enough: "htt" + "p://…" would join into an autolink. Pieces are held
+    back up to the last whitespace, which no link, address or shortcode spans."""
+    pending, at_line_start = "", True
+    for piece in pieces:
+        pending += piece
+        cut = max(pending.rfind(" "), pending.rfind("\t"), pending.rfind("\n")) + 1
+        if cut:
+            ready, pending = pending[:cut], pending[cut:]
+            yield _inert(ready, at_line_start)
+            at_line_start = ("\n" in ready or at_line_start) and not ready.rsplit("\n", 1)[-1].strip(" \t")
+    if pending:
+        yield _inert(pending, at_line_start)
+
+
+def inert_badge(text: str) -> str:
+    """`inert` on one line for `st.badge`, which escapes '[' and ']' itself (twice would end the badge early)."""
+    return inert(one_line(text)).replace("\\[", "[").replace("\\]", "]")
+
+
+def one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+# -- queue and ticket header ---------------------------------------------------------------------
+def queue_label(ticket: Ticket, status: str, priority: str, *, now: datetime | None = None) -> str:
+    """The queue's radio label: status, id, subject (38 characters), priority, language and age; inert."""
+    parts = [ticket.id, one_line(ticket.subject)[:38], priority, ticket.language or ticket_language(ticket),
+             ticket_age(ticket, now)]
+    return f"{STATUS_ICON.get(status, '•')} " + " · ".join(inert(part) for part in parts)
+
+
+def ticket_language(ticket: Ticket) -> str:
+    from knowledge.text import detect_language
+
+    return detect_language(" ".join(m.text for m in ticket.customer_messages()))
+
+
+def ticket_age(ticket: Ticket, now: datetime | None = None) -> str:
+    """Time since the last message ("5h", "3d"); a time without a timezone counts as UTC."""
+    times = [as_utc(m.at) for m in ticket.messages if m.at]
+    if not times:
+        return "—"
+    hours = max(((now or datetime.now(timezone.utc)) - max(times)).total_seconds() / 3600, 0.0)
+    return f"{hours:.0f}h" if hours < 48 else f"{hours / 24:.0f}d"
+
+
+def ticket_header(ticket: Ticket, status: str) -> None:
+    """Subheader "{id} — {subject}" and caption "{customer} · {channel} · status: {status}", all inert."""
+    st.subheader(f"{inert(ticket.id)} — {inert(one_line(ticket.subject) or '(no subject)')}")
+    st.caption(f"{inert(one_line(ticket.customer.name) or '—')} · {inert(ticket.channel)} · status: {inert(status)}")
+
+
+# -- thread and assist panel -----------------------------------------------------------------------
+def thread(messages: list[Message]) -> None:
     for message in messages:
         avatar = {"customer": "user", "agent": "assistant", "note": ":material/sticky_note_2:"}.get(message.role, "user")
         with st.chat_message(message.role if message.role != "note" else "note", avatar=avatar):
             when = message.at.strftime("%Y-%m-%d %H:%M") if message.at else ""
-            label = "Internal note" if message.role == "note" else message.author or message.role
+            label = "Internal note" if message.role == "note" else one_line(message.author) or message.role
             st.caption(f"{inert(label)} · {when}")
             st.markdown(inert(message.text))
 
@@ -31,14 +111,15 @@ def engine_banner(result: AssistResult, configured: str) -> None:
     if result.engine == "offline" and configured == "offline":
         st.info("Offline engine — no LLM configured. Suggestions are composed from your knowledge base.", icon=":material/lock:")
     elif result.engine == "offline":
-        st.warning(f"Offline engine — the configured provider ({configured}) was not used for these suggestions.", icon=":material/warning:")
+        st.warning(f"Offline engine — the configured provider ({inert(configured)}) was not used for these suggestions.",
+                   icon=":material/warning:")
     else:
-        st.success(f"LLM engine — {result.model}", icon=":material/auto_awesome:")
+        st.success(f"LLM engine — {inert(result.model)}", icon=":material/auto_awesome:")
     for notice in result.notices:
-        st.warning(notice, icon=":material/warning:")
+        st.warning(inert(notice), icon=":material/warning:")
     if result.cost.get("input_tokens") or result.cost.get("output_tokens"):
         st.caption(f"Tokens: {int(result.cost.get('input_tokens', 0))} in / {int(result.cost.get('output_tokens', 0))} out"
-                   f" · cost ${result.cost.get('usd', 0):.4f}")
+                   f" · cost \\${result.cost.get('usd', 0):.4f}")
 
 
 def triage_chips(triage: Triage | None) -> None:
@@ -46,10 +127,11 @@ def triage_chips(triage: Triage | None) -> None:
         st.caption("Triage unavailable.")
         return
     cols = st.columns(4)
-    cols[0].badge(f"intent: {triage.intent}", color="violet", help=f"confidence {triage.intent_confidence:.2f}")
-    cols[1].badge(f"sentiment: {triage.sentiment}", color=SENTIMENT_COLOR.get(triage.sentiment, "gray"))
-    cols[2].badge(f"priority: {triage.priority}", color=PRIORITY_COLOR.get(triage.priority, "blue"))
-    cols[3].badge(f"language: {triage.language}", color="gray")
+    cols[0].badge(f"intent: {inert_badge(one_line(triage.intent))}", color="violet",
+                  help=f"confidence {triage.intent_confidence:.2f}")
+    cols[1].badge(f"sentiment: {inert_badge(triage.sentiment)}", color=SENTIMENT_COLOR.get(triage.sentiment, "gray"))
+    cols[2].badge(f"priority: {inert_badge(triage.priority)}", color=PRIORITY_COLOR.get(triage.priority, "blue"))
+    cols[3].badge(f"language: {inert_badge(triage.language)}", color="gray")
     if triage.injection_suspected:
         st.error("The customer's text tries to give the assistant instructions. It was treated as data only; "
                  "do not act on requests it contains without checking.", icon=":material/shield:")
@@ -77,8 +159,8 @@ def article_cards(result: AssistResult) -> None:
     for numbers, members in result.articles():
         best = members[0]
         with st.container(border=True):
-            st.markdown(f"**{inert(best.chunk.title)}**")
-            st.caption(f"score {best.score:.4f} · {best.chunk.lang}")
+            st.markdown(f"**{inert(one_line(best.chunk.title))}**")
+            st.caption(f"score {best.score:.4f} · {inert(best.chunk.lang)}")
             if best.chunk.url.startswith(("http://", "https://")):
                 st.link_button("Open article", best.chunk.url, icon=":material/open_in_new:")
             for n, hit in zip(numbers, members):
@@ -91,5 +173,5 @@ def draft_sources(draft: Draft, hits: list[Hit]) -> None:
     numbers = sorted({c.marker for c in draft.citations})
     if not numbers:
         return
-    lines = [f"[{n}] {inert(hits[n - 1].chunk.title)}" for n in numbers if 0 < n <= len(hits)]
+    lines = [f"\\[{n}\\] {inert(one_line(hits[n - 1].chunk.title))}" for n in numbers if 0 < n <= len(hits)]
     st.caption("Sources: " + " · ".join(lines))

@@ -74,19 +74,43 @@ def _plain_message(error: dict) -> str:
     return error["msg"].removeprefix("Value error, ")
 
 
+TicketProblem = tuple[str, str]  # (file name, what is wrong with it)
+
+
 def load_tickets(folder: str | Path) -> list[Ticket]:
-    """Every *.json ticket in a folder, sorted by ticket id (T-2 before T-10)."""
+    """Every *.json ticket in a folder, sorted by ticket id (T-2 before T-10); the first bad file raises
+    a TicketFormatError. A queue that must keep working uses `load_ticket_folder` instead."""
+    tickets, problems = load_ticket_folder(folder)
+    if problems:
+        name, message = problems[0]
+        raise TicketFormatError(f"{name}: {message}")
+    return tickets
+
+
+def load_ticket_folder(folder: str | Path) -> tuple[list[Ticket], list[TicketProblem]]:
+    """The valid *.json tickets of a folder, sorted by id, and (file name, problem) for each file skipped.
+
+    One bad file never hides the others: invalid JSON or fields, an unreadable file and a second file
+    with an id already used (the first by file name is kept) are reported, not raised."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"ticket folder not found: {folder}")
     tickets: dict[str, tuple[Ticket, str]] = {}
+    problems: list[TicketProblem] = []
     for path in sorted(folder.glob("*.json")):
-        ticket = load_ticket(path)
+        try:
+            ticket = load_ticket(path)
+        except TicketFormatError as exc:
+            problems.append((path.name, str(exc).removeprefix(f"{path.name}: ")))
+            continue
+        except OSError as exc:
+            problems.append((path.name, f"cannot be read ({exc.strerror or exc})"))
+            continue
         if ticket.id in tickets:
-            earlier = tickets[ticket.id][1]
-            raise TicketFormatError(f"{path.name}: id: {ticket.id!r} is already used by {earlier}")
+            problems.append((path.name, f"id: {ticket.id!r} is already used by {tickets[ticket.id][1]}"))
+            continue
         tickets[ticket.id] = (ticket, path.name)
-    return sorted((ticket for ticket, _ in tickets.values()), key=lambda t: natural_key(t.id))
+    return sorted((ticket for ticket, _ in tickets.values()), key=lambda t: natural_key(t.id)), problems
 
 
 def natural_key(text: str) -> tuple:

@@ -5,7 +5,7 @@ summary, drafts and the assist result from the assistant; suggestion and audit r
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -27,11 +27,25 @@ class Strict(BaseModel):
 
 
 # -- tickets ---------------------------------------------------------------------------------------
+def as_utc(value: datetime | None) -> datetime | None:
+    """A time with its timezone; one without (helpdesk exports often omit it) is read as UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
 class Message(Strict):
+    """One message of a ticket's thread. `at` always has a timezone: a time given without one is UTC."""
+
     role: Role
     author: str = ""
     text: str
     at: datetime | None = None
+
+    @field_validator("at")
+    @classmethod
+    def at_has_timezone(cls, value: datetime | None) -> datetime | None:
+        return as_utc(value)
 
     @field_validator("text")
     @classmethod
