@@ -1,15 +1,32 @@
-"""Entry point: navigation only."""
+"""Entry point: who is signed in, and the pages their role may open."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import streamlit as st
 
+from assist_ui import auth
+from desk.db import StoreError
+
 PAGES = Path(__file__).resolve().parent / "pages"
+ROLE_PAGES = (  # (file, title, icon, lowest role that may open it)
+    ("workspace.py", "Agent workspace", ":material/forum:", "agent"),
+    ("audit.py", "Audit", ":material/fact_check:", "lead"),
+    ("knowledge.py", "Knowledge", ":material/menu_book:", "admin"),
+    ("users.py", "Users", ":material/group:", "admin"),
+)
 
 st.set_page_config(page_title="Support assist", page_icon=":material/support_agent:", layout="wide")
-st.navigation([
-    st.Page(PAGES / "workspace.py", title="Agent workspace", icon=":material/forum:", default=True),
-    st.Page(PAGES / "audit.py", title="Audit", icon=":material/fact_check:"),
-    st.Page(PAGES / "knowledge.py", title="Knowledge", icon=":material/menu_book:"),
-]).run()
+try:
+    user = auth.current_user()
+except StoreError as exc:
+    st.error(f"The desk database cannot be reached: {exc}. Nothing can be shown until it is back.",
+             icon=":material/database:")
+    st.stop()
+if user is None:
+    st.navigation([st.Page(auth.sign_in_page, title="Sign in", icon=":material/login:")]).run()
+else:
+    auth.sidebar_identity(user)
+    pages = [st.Page(PAGES / file, title=title, icon=icon, default=file == "workspace.py")
+             for file, title, icon, role in ROLE_PAGES if user.may(role)]
+    st.navigation(pages).run()

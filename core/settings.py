@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     kb_dir: str = Field("", alias="ASSIST_KB_DIR", description="article folder the index is built from; empty = the demo KB")
     tickets_dir: str = Field("", alias="ASSIST_TICKETS_DIR", description="folder of ticket JSON files; empty = the demo tickets")
     data_dir: str = Field("../shared/data", alias="ASSIST_DATA_DIR", description="evaluation datasets (python -m evals, make bench)")
+    # who may use the app
+    session_idle_minutes: float = Field(120.0, alias="ASSIST_SESSION_IDLE_MINUTES", gt=0)
+    session_max_hours: float = Field(12.0, alias="ASSIST_SESSION_MAX_HOURS", gt=0)
     database_url: SecretStr | None = Field(None, alias="ASSIST_DATABASE_URL")
     send_webhook_url: SecretStr | None = Field(None, alias="ASSIST_SEND_WEBHOOK_URL")
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from assist_ui import deps
+from assist_ui import auth, deps
 from assist_ui.render import inert
 from desk.metrics import lead_metrics
 
 
 def main() -> None:
+    auth.require("lead")
     st.header("Audit")
     events = deps.get_store().audit_events(limit=1000)
     if not events:

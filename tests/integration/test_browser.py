@@ -89,3 +89,35 @@ def test_browser_agent_page_shows_ticket_and_draft(app_server):
     assert "I returned a linen duvet cover" in body, "the customer's message is on the page"
     assert "Thanks for checking in about your refund" in body, "a drafted reply is on the page"
     assert (ARTIFACTS / "workspace.png").stat().st_size > 10_000
+
+
+@pytest.fixture
+def signed_in_app(tmp_path, demo_index_dir):
+    """The app after `python -m desk users add` created an agent: sign-in is required from then on."""
+    url = f"sqlite:///{tmp_path / 'desk.db'}"
+    env = {**os.environ, "ASSIST_DATABASE_URL": url, "PYTHONPATH": str(REPO)}
+    added = subprocess.run([sys.executable, "-m", "desk", "users", "add", "alex", "--role", "agent",
+                            "--password-stdin"], input="correct horse battery\n", env=env, text=True,
+                           capture_output=True, cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    return tmp_path
+
+
+def test_browser_after_an_account_exists_a_visitor_sees_only_the_sign_in_form(app_server, signed_in_app):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(app_server, wait_until="domcontentloaded")
+        page.get_by_role("button", name="Sign in").wait_for(timeout=120_000)
+        before = page.inner_text("body")
+        page.get_by_role("textbox", name="Name").fill("alex")
+        page.get_by_role("textbox", name="Password").fill("correct horse battery")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_text("Use this draft").first.wait_for(timeout=120_000)
+        after = page.inner_text("body")
+        browser.close()
+    assert "Refund not received" not in before and "linen duvet" not in before, "no customer data before sign-in"
+    assert "Unauthenticated demo" not in before
+    assert "Signed in as alex" in after and "I returned a linen duvet cover" in after
