@@ -9,7 +9,7 @@ from chains.offline import OfflineChatModel
 from chains.pipeline import AssistDeps
 from chains.runtime import build_deps, offline_engine
 from core.settings import Settings, load_settings, setting_names
-from core.tickets import load_tickets
+from core.tickets import load_ticket_folder
 from desk.send import RecordSender, Sender, WebhookSender
 from desk.store import DeskStore, open_store
 from knowledge.embeddings import load_embedder
@@ -89,10 +89,11 @@ def get_deps() -> AssistDeps:
     return _deps_for_version(live_index_version() or "")
 
 
-@st.cache_data(show_spinner=False)
-def _load_tickets(folder: str) -> list:
-    return load_tickets(folder)
+@st.cache_data(show_spinner=False, ttl=60)
+def _load_tickets(folder: str) -> tuple[list, list]:
+    return load_ticket_folder(folder)
 
 
-def get_tickets() -> list:
+def get_tickets() -> tuple[list, list[tuple[str, str]]]:
+    """The queue's tickets and (file name, problem) for each ticket file that was skipped."""
     return _load_tickets(str(get_settings().tickets_path))

@@ -27,7 +27,9 @@ def _propose(ticket: Ticket, agent: str, operation: str, language: str) -> None:
         st.session_state[_proposal_key(ticket.id)] = {"operation": operation, "text": result.text}
     else:
         st.session_state.pop(_proposal_key(ticket.id), None)
-        state.flash(f"Rewrite not available: {result.error} Your text is unchanged.", "warning")
+        from assist_ui.render import inert
+
+        state.flash(f"Rewrite not available: {inert(result.error)} Your text is unchanged.", "warning")
 
 
 def _accept(ticket_id: str, agent: str) -> None:
@@ -36,7 +38,7 @@ def _accept(ticket_id: str, agent: str) -> None:
         return
     _undo_stack(ticket_id).append(st.session_state.get(state.reply_widget_key(ticket_id), ""))
     state.set_reply_text(ticket_id, proposal["text"])
-    deps.get_store().save_working_draft(ticket_id, agent, proposal["text"])
+    deps.get_store().save_working_state(ticket_id, agent, text=proposal["text"])
 
 
 def _discard(ticket_id: str) -> None:
@@ -48,7 +50,7 @@ def _undo(ticket_id: str, agent: str) -> None:
     if stack:
         previous = stack.pop()
         state.set_reply_text(ticket_id, previous)
-        deps.get_store().save_working_draft(ticket_id, agent, previous)
+        deps.get_store().save_working_state(ticket_id, agent, text=previous)
 
 
 def render_rewrite_tools(ticket: Ticket, agent: str, language: str) -> None:

@@ -1,27 +1,33 @@
 """Typed access to session state. Widget keys are derived here so pages never spell them by hand.
 
-The reply text lives under a canonical key per ticket (not only under the widget key), because Streamlit
-forgets a widget's state when the widget is not drawn — for example after switching tickets.
+What an agent composes is kept on the server (the desk store's working state); the session keeps a copy of
+the reply text under a canonical key per ticket, because Streamlit forgets a widget's state when the widget
+is not drawn (after switching tickets) and the database may be briefly unavailable.
 """
 from __future__ import annotations
 
 import streamlit as st
 
+TICKET_PARAM = "ticket"
+
 
 def selected_ticket_id() -> str | None:
-    return st.session_state.get("selected_ticket")
+    """The ticket this session looks at; a reload keeps it through the page's query parameter."""
+    return st.session_state.get("selected_ticket") or st.query_params.get(TICKET_PARAM)
 
 
 def select_ticket(ticket_id: str) -> None:
     st.session_state["selected_ticket"] = ticket_id
-
-
-def agent_name(default: str) -> str:
-    return st.session_state.get("agent_name") or default
+    if st.query_params.get(TICKET_PARAM) != ticket_id:
+        st.query_params[TICKET_PARAM] = ticket_id
 
 
 def reply_widget_key(ticket_id: str) -> str:
     return f"reply_box::{ticket_id}"
+
+
+def rating_widget_key(ticket_id: str) -> str:
+    return f"rating::{ticket_id}"
 
 
 def _replies() -> dict[str, str]:
@@ -38,18 +44,21 @@ def set_reply_text(ticket_id: str, text: str) -> None:
 
 
 def clear_reply(ticket_id: str) -> None:
+    """Forget what this session held for a ticket's reply (after it was recorded)."""
     _replies().pop(ticket_id, None)
-    st.session_state.pop(reply_widget_key(ticket_id), None)
-    st.session_state.setdefault("chosen_drafts", {}).pop(ticket_id, None)
+    for key in (reply_widget_key(ticket_id), rating_widget_key(ticket_id), send_key_slot(ticket_id),
+                confirm_slot(ticket_id)):
+        st.session_state.pop(key, None)
 
 
-def chosen_draft(ticket_id: str) -> dict | None:
-    """The suggestion the agent started from: {tone, text, citations, flags} or None."""
-    return st.session_state.setdefault("chosen_drafts", {}).get(ticket_id)
+def send_key_slot(ticket_id: str) -> str:
+    """Where the idempotency key of the reply being composed is kept while the database is unreachable."""
+    return f"send_key::{ticket_id}"
 
 
-def set_chosen_draft(ticket_id: str, draft: dict) -> None:
-    st.session_state.setdefault("chosen_drafts", {})[ticket_id] = draft
+def confirm_slot(ticket_id: str) -> str:
+    """Where a 'replace your text with this draft?' question waits for the agent's answer."""
+    return f"confirm_use::{ticket_id}"
 
 
 def flash(message: str, kind: str = "success") -> None:

@@ -88,7 +88,7 @@ def test_workspace_blank_reply_is_refused_and_nothing_recorded(app_env):
     at = open_app("T-1005")
     at.text_area(key="reply_box::T-1005").set_value("   ").run()
     at.button(key="send::T-1005").click().run()
-    assert any("Not sent" in e.value for e in at.error)
+    assert any("The reply is empty" in e.value and "Nothing was sent or recorded" in e.value for e in at.error)
     assert open_store(app_env).audit_events() == []
 
 

@@ -1,0 +1,176 @@
+"""The agent's reply: the box (kept on the server as it is typed), the suggestion it started from and its
+rating, Send (recorded first, then delivered exactly once) and the deliveries still waiting for a retry."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+
+from assist_ui import deps, render, state
+from assist_ui.rewrite_tools import render_rewrite_tools
+from core.types import AssistResult, Draft, SuggestionRecord, Ticket
+from desk.db import StoreError
+from desk.records import ChosenSuggestion, InvalidField, WorkingState, new_idempotency_key
+from desk.send import retry_delivery, send_reply
+
+log = logging.getLogger(__name__)
+STORE_ERRORS = (StoreError, SQLAlchemyError, OSError)
+NOT_SAVED = "The desk database is unavailable: your text is kept in this browser but not yet saved on the server."
+
+
+def working_state(ticket_id: str, agent: str) -> WorkingState | None:
+    """The agent's saved work on a ticket; None when there is none or the database cannot answer."""
+    try:
+        return deps.get_store().working_state(ticket_id, agent)
+    except STORE_ERRORS as exc:
+        log.warning("working state unreadable: %s", type(exc).__name__)
+        return None
+
+
+def _save(ticket_id: str, agent: str, **fields) -> bool:
+    try:
+        deps.get_store().save_working_state(ticket_id, agent, **fields)
+        return True
+    except InvalidField as exc:
+        state.flash(f"Not saved on the server: {render.inert(str(exc))}", "warning")
+    except STORE_ERRORS as exc:
+        log.warning("working state not saved: %s", type(exc).__name__)
+        state.flash(NOT_SAVED, "warning")
+    return False
+
+
+def _save_text(ticket_id: str, agent: str) -> None:
+    text = st.session_state.get(state.reply_widget_key(ticket_id), "")
+    state.set_reply_text(ticket_id, text)
+    _save(ticket_id, agent, text=text)
+
+
+def _save_rating(ticket_id: str, agent: str) -> None:
+    value = st.session_state.get(state.rating_widget_key(ticket_id))
+    _save(ticket_id, agent, rating=None if value is None else (1 if value == 1 else -1))
+
+
+def chosen_from(draft: Draft, result: AssistResult) -> ChosenSuggestion:
+    flags = (["abstained"] if draft.abstained else []) + (["unsupported_sentences"] if draft.unsupported_sentences else [])
+    return ChosenSuggestion(engine=draft.engine, model=result.model, text=draft.text, tone=draft.tone,
+                            citations=list(dict.fromkeys(c.chunk_id for c in draft.citations)), flags=flags,
+                            prompt_versions=result.prompt_versions, suggested_at=datetime.now(timezone.utc))
+
+
+def use_draft(ticket_id: str, agent: str, result: AssistResult, tone: str, replace: bool = False) -> None:
+    """Put a draft in the reply box; typed text of the agent's own is only replaced after asking."""
+    draft = next(d for d in result.drafts if d.tone == tone)
+    typed = st.session_state.get(state.reply_widget_key(ticket_id), "") or state.reply_text(ticket_id) or ""
+    saved = working_state(ticket_id, agent)
+    earlier = saved.suggestion.text if saved and saved.suggestion else None
+    if typed.strip() and typed not in (earlier, draft.text) and not replace:
+        st.session_state[state.confirm_slot(ticket_id)] = tone
+        return
+    st.session_state.pop(state.confirm_slot(ticket_id), None)
+    st.session_state.pop(state.rating_widget_key(ticket_id), None)
+    state.set_reply_text(ticket_id, draft.text)
+    _save(ticket_id, agent, text=draft.text, suggestion=chosen_from(draft, result), rating=None)
+
+
+def _keep_typed_text(ticket_id: str) -> None:
+    st.session_state.pop(state.confirm_slot(ticket_id), None)
+
+
+def render_confirmation(ticket: Ticket, agent: str, result: AssistResult | None) -> None:
+    tone = st.session_state.get(state.confirm_slot(ticket.id))
+    if not tone or result is None:
+        return
+    st.warning(f"Replace the text you typed with the {tone} draft?", icon=":material/help:")
+    replace, keep = st.columns(2)
+    replace.button("Replace my text", key=f"confirm_replace::{ticket.id}", on_click=use_draft,
+                   args=(ticket.id, agent, result, tone, True))
+    keep.button("Keep my text", key=f"confirm_keep::{ticket.id}", on_click=_keep_typed_text, args=(ticket.id,))
+
+
+def render_reply_box(ticket: Ticket, agent: str, result: AssistResult | None) -> None:
+    saved = working_state(ticket.id, agent)
+    key, rating_key = state.reply_widget_key(ticket.id), state.rating_widget_key(ticket.id)
+    if key not in st.session_state:
+        kept = state.reply_text(ticket.id)
+        state.set_reply_text(ticket.id, kept if kept is not None else (saved.text if saved else ""))
+    render_confirmation(ticket, agent, result)
+    st.text_area("Your reply", key=key, height=260, on_change=_save_text, args=(ticket.id, agent),
+                 placeholder="Write a reply, or pick a suggested draft and edit it here.")
+    if saved and saved.suggestion:
+        st.caption(f"Started from the {saved.suggestion.tone} suggestion. Was it useful?")
+        if rating_key not in st.session_state and saved.rating is not None:
+            st.session_state[rating_key] = 1 if saved.rating == 1 else 0
+        st.feedback("thumbs", key=rating_key, on_change=_save_rating, args=(ticket.id, agent))
+    language = result.triage.language if result and result.triage else (ticket.language or "en")
+    render_rewrite_tools(ticket, agent, language)
+    st.button("Send reply", type="primary", key=f"send::{ticket.id}", on_click=send, args=(ticket, agent, result))
+
+
+def suggestion_record(saved: WorkingState | None, result: AssistResult | None) -> SuggestionRecord:
+    """What the audit records about the suggestion the reply started from (read from the server)."""
+    injection = ["injection_suspected"] if result and result.triage and result.triage.injection_suspected else []
+    if saved and saved.suggestion:
+        record = saved.suggestion.as_record(saved.rating)
+        return record.model_copy(update={"flags": [*record.flags, *injection]})
+    return SuggestionRecord(engine=result.engine if result else "offline", model=result.model if result else "",
+                            suggested="", flags=["written_without_suggestion", *injection],
+                            prompt_versions=result.prompt_versions if result else {})
+
+
+def reply_key(ticket_id: str, agent: str, saved: WorkingState | None) -> str:
+    """The idempotency key of the reply being composed: the same for every Send of the same reply."""
+    slot = state.send_key_slot(ticket_id)
+    if st.session_state.get(slot):
+        return st.session_state[slot]
+    key = saved.idempotency_key if saved and saved.idempotency_key else None
+    if key is None:
+        try:
+            key = deps.get_store().ensure_idempotency_key(ticket_id, agent)
+        except STORE_ERRORS:
+            key = new_idempotency_key()
+    st.session_state[slot] = key
+    return key
+
+
+def send(ticket: Ticket, agent: str, result: AssistResult | None) -> None:
+    """Button callback: record the reply (once), then deliver it; the page says what really happened."""
+    text = st.session_state.get(state.reply_widget_key(ticket.id), "")
+    state.set_reply_text(ticket.id, text)
+    saved = working_state(ticket.id, agent)
+    outcome = send_reply(ticket, text, agent, suggestion_record(saved, result), deps.get_sender(), deps.get_store(),
+                         idempotency_key=reply_key(ticket.id, agent, saved))
+    if not outcome.recorded:
+        state.flash(render.inert(outcome.message), "error")
+        return
+    state.clear_reply(ticket.id)
+    if outcome.delivery == "delivered":
+        state.flash(f"Reply sent to {render.inert(ticket.customer.name or ticket.id)} and recorded for audit.")
+    else:
+        state.flash(render.inert(outcome.message), "warning")
+
+
+def _retry(outbox_id: int, ticket: Ticket) -> None:
+    outcome = retry_delivery(outbox_id, ticket, deps.get_sender(), deps.get_store())
+    kind = "success" if outcome.delivery == "delivered" else "warning"
+    state.flash(render.inert(outcome.message), kind)
+
+
+def render_undelivered(tickets: list[Ticket]) -> None:
+    """Recorded replies whose delivery failed or is pending, on any ticket, each with a Retry button: they stay
+    in view until delivered, even after their ticket left the open queue."""
+    try:
+        waiting = deps.get_store().undelivered()
+    except STORE_ERRORS:
+        return
+    by_id = {t.id: t for t in tickets}
+    for entry in waiting:
+        when = entry.created_at.strftime("%Y-%m-%d %H:%M")
+        st.warning(f"The reply on {render.inert(entry.ticket_id)} recorded at {when} by {render.inert(entry.agent)} "
+                   f"is not delivered yet ({entry.status}, {entry.attempts} attempt(s)"
+                   + (f": {render.inert(entry.last_error)}" if entry.last_error else "") + ").",
+                   icon=":material/outbox:")
+        ticket = by_id.get(entry.ticket_id)
+        if ticket is not None:
+            st.button("Retry delivery", key=f"retry::{entry.id}", on_click=_retry, args=(entry.id, ticket))
