@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from assist_ui import auth, deps
+from assist_ui.render import inert
 from knowledge.build import BuildRefused, ShrinkRefused, build_sources
 from knowledge.embeddings import load_embedder
 from knowledge.index import IndexError_
@@ -51,7 +52,7 @@ def render_status() -> None:
     cols[1].metric("Chunks", manifest.chunk_count)
     cols[2].metric("Languages", ", ".join(sorted({m.get("lang", "?") for m in manifest.articles.values()})))
     cols[3].metric("Version", index.path.name[1:16] if index.path else "memory")
-    st.caption(f"Embedding model: {manifest.model_id}")
+    st.caption(f"Embedding model: {inert(manifest.model_id)}")
     rows = [{"id": aid, "title": m.get("title", ""), "lang": m.get("lang", ""), "chunks": m.get("chunks", 0),
              "source": m.get("source", ""), "updated": m.get("updated", "")} for aid, m in manifest.articles.items()]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
@@ -110,7 +111,7 @@ def rebuild(allow_shrink: bool = False) -> None:
         st.warning(f"Skipped {len(report.skipped)} source(s); they are not in the index:")
         st.dataframe(pd.DataFrame(report.skipped, columns=["source", "reason"]), hide_index=True, width="stretch")
     if report.gate:
-        st.caption(f"Answerability gate calibration: {report.gate}")
+        st.caption(f"Answerability gate calibration: {inert(report.gate)}")
 
 
 def render_versions() -> None:

@@ -160,8 +160,10 @@ def test_failed_delivery_is_recorded_stays_visible_and_a_retry_delivers_it_once(
     assert len(open_store(app_env).audit_events()) == 1
     retry = [b for b in at.button if b.key and b.key.startswith("retry::")]
     assert len(retry) == 1
+    assert list(open_store(app_env).delivery_statuses().values()) == ["failed"]
     flaky_webhook.accept = True
     retry[0].click().run()
+    assert list(open_store(app_env).delivery_statuses().values()) == ["delivered"]
 
     assert not [b for b in at.button if b.key and b.key.startswith("retry::")]
     assert len(open_store(app_env).audit_events()) == 1
