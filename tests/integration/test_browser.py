@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -49,17 +50,17 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
     raise AssertionError("streamlit did not become healthy in time")
 
 
-@pytest.fixture
-def app_server(tmp_path, demo_index_dir):
+@contextmanager
+def streamlit_app(script: Path, cwd: Path, env: dict[str, str]):
+    """`streamlit run script` on a free 127.0.0.1 port, headless, as make run starts it; yields its URL."""
     port = free_port()
-    env = {**os.environ, "ASSIST_INDEX_DIR": str(demo_index_dir), "ASSIST_DATABASE_URL": f"sqlite:///{tmp_path / 'desk.db'}",
-           "ASSIST_LLM": "offline", "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", **env}
     env.pop("OPENAI_API_KEY", None)
     streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
     proc = subprocess.Popen(
-        [streamlit, "run", str(REPO / "assist_ui" / "app.py"), "--server.headless", "true", "--server.address", "127.0.0.1",
+        [streamlit, "run", str(script), "--server.headless", "true", "--server.address", "127.0.0.1",
          "--server.port", str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
         wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", proc)
@@ -70,6 +71,15 @@ def app_server(tmp_path, demo_index_dir):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+
+@pytest.fixture
+def app_server(tmp_path, demo_index_dir):
+    env = {"ASSIST_INDEX_DIR": str(demo_index_dir), "ASSIST_DATABASE_URL": f"sqlite:///{tmp_path / 'desk.db'}",
+           "ASSIST_LLM": "offline"}
+    with streamlit_app(REPO / "assist_ui" / "app.py", tmp_path, env) as url:
+        yield url
 
 
 def test_browser_agent_page_shows_ticket_and_draft(app_server):

@@ -3,18 +3,13 @@ their literal text, and a second local server that every one of them points at r
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
-from tests.integration.test_browser import CHROMIUM_ARGS, REPO, chromium_path, free_port, wait_healthy
+from tests.integration.test_browser import CHROMIUM_ARGS, REPO, chromium_path, streamlit_app
 
 WORD_JOINER, NBSP = "\u2060", "\u00a0"
 # Attributes through which a browser fetches or navigates.
@@ -63,29 +58,6 @@ class RecordingServer:
 def recorder():
     with RecordingServer() as server:
         yield server
-
-
-@contextmanager
-def streamlit_app(script: Path, cwd: Path, env: dict[str, str]):
-    """`streamlit run script` on a free 127.0.0.1 port with the flags of test_browser.py; yields its URL."""
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", **env}
-    env.pop("OPENAI_API_KEY", None)
-    streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
-    proc = subprocess.Popen(
-        [streamlit, "run", str(script), "--server.headless", "true", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    try:
-        wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @contextmanager

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
@@ -15,19 +14,6 @@ from desk.store import open_store
 APP = str(Path(__file__).resolve().parents[2] / "assist_ui" / "app.py")
 PASSWORD = "correct horse battery"
 SUBJECTS = ("Refund not received", "Need my order by Friday")
-
-
-@pytest.fixture
-def app_env(monkeypatch, tmp_path, demo_index_dir):
-    url = f"sqlite:///{tmp_path / 'desk.db'}"
-    monkeypatch.setenv("ASSIST_INDEX_DIR", str(demo_index_dir))
-    monkeypatch.setenv("ASSIST_DATABASE_URL", url)
-    monkeypatch.setenv("ASSIST_LLM", "offline")
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield url
-    st.cache_resource.clear()
-    st.cache_data.clear()
 
 
 def add_account(url: str, name: str, role: str) -> None:

@@ -9,7 +9,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from sqlalchemy.exc import OperationalError
 from streamlit.testing.v1 import AppTest
 
@@ -17,19 +16,6 @@ from desk.store import DeskStore, open_store
 
 APP = str(Path(__file__).resolve().parents[2] / "assist_ui" / "app.py")
 AGENT = "Support team"  # the demo identity (ASSIST_AGENT_NAME's default)
-
-
-@pytest.fixture
-def app_env(monkeypatch, tmp_path, demo_index_dir):
-    url = f"sqlite:///{tmp_path / 'desk.db'}"
-    monkeypatch.setenv("ASSIST_INDEX_DIR", str(demo_index_dir))
-    monkeypatch.setenv("ASSIST_DATABASE_URL", url)
-    monkeypatch.setenv("ASSIST_LLM", "offline")
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield url
-    st.cache_resource.clear()
-    st.cache_data.clear()
 
 
 def browser_tab(ticket_id: str | None = None) -> AppTest:

@@ -3,28 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from desk.store import open_store
 
 APP = str(Path(__file__).resolve().parents[2] / "assist_ui" / "app.py")
-
-
-@pytest.fixture
-def app_env(monkeypatch, tmp_path, demo_index_dir):
-    db = tmp_path / "desk.db"
-    monkeypatch.setenv("ASSIST_INDEX_DIR", str(demo_index_dir))
-    monkeypatch.setenv("ASSIST_DATABASE_URL", f"sqlite:///{db}")
-    monkeypatch.setenv("ASSIST_LLM", "offline")
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.chdir(tmp_path)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield f"sqlite:///{db}"
-    st.cache_resource.clear()
-    st.cache_data.clear()
 
 
 def open_app(ticket_id: str) -> AppTest:
