@@ -12,6 +12,7 @@ import time
 import streamlit as st
 
 from assist_ui import deps
+from assist_ui.render import inert
 from desk.accounts import Accounts, Role, SignInError, User
 
 SESSION_KEY = "auth"
@@ -153,13 +154,8 @@ def sidebar_identity(user: User) -> None:
             st.warning("Unauthenticated demo: anyone who can reach this port is an administrator. Add an account "
                        f"(`{FIRST_ADMIN}`) to require sign-in.", icon=":material/science:")
             return
-        st.caption(f"Signed in as {_inert(user.name)} · {user.role}")
+        st.caption(f"Signed in as {inert(user.name)} · {user.role}")
         st.button("Sign out", key="sign_out", on_click=sign_out)
         if sso_configured() and getattr(st.user, "is_logged_in", False):
             st.button("Sign out of single sign-on", key="sign_out_sso", on_click=st.logout)
 
-
-def _inert(text: str) -> str:
-    from assist_ui.render import inert
-
-    return inert(text)

@@ -74,11 +74,9 @@ def assist_ticket(ticket, deps):
 
 @dataclass
 class Drafted:
-    """A draft as the agent would see it, with the retrieval context it was written from."""
+    """A draft as the agent would see it, and whether the offline engine had to stand in for the provider."""
 
     draft: object
-    answerable: bool
-    hits: list
     fell_back: bool = False
 
 
@@ -87,7 +85,7 @@ def draft_reply(ticket, deps, tone: str = DRAFT_TONE) -> Drafted:
     engine answered."""
     result = assist_ticket(ticket, deps)
     draft = next(d for d in result.drafts if d.tone == tone)
-    return Drafted(draft, result.answerable, result.hits, fell_back=_fell_back(result, deps))
+    return Drafted(draft, fell_back=_fell_back(result, deps))
 
 
 def summarize(ticket, deps) -> tuple[str, bool]:

@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from assist_ui.render import inert
@@ -17,18 +16,6 @@ from desk.tickets import demo_tickets_dir
 
 APP = str(Path(__file__).resolve().parents[2] / "assist_ui" / "app.py")
 TONES = ("concise", "detailed", "warm")
-
-
-@pytest.fixture
-def product_env(monkeypatch, tmp_path, demo_index_dir):
-    monkeypatch.setenv("ASSIST_INDEX_DIR", str(demo_index_dir))
-    monkeypatch.setenv("ASSIST_DATABASE_URL", f"sqlite:///{tmp_path / 'desk.db'}")
-    monkeypatch.setenv("ASSIST_LLM", "offline")
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield demo_index_dir
-    st.cache_resource.clear()
-    st.cache_data.clear()
 
 
 def cli_drafts(ticket_path: Path, capsys) -> dict[str, str]:
@@ -65,11 +52,11 @@ def workspace_view(ticket_id: str) -> AppTest:
 
 
 @pytest.mark.parametrize("ticket_id", ["T-1001", "T-1018"])
-def test_cli_workspace_and_evals_show_the_same_drafts(product_env, capsys, ticket_id):
+def test_cli_workspace_and_evals_show_the_same_drafts(app_env, demo_index_dir, capsys, ticket_id):
     ticket_path = demo_tickets_dir() / f"{ticket_id}.json"
 
     from_cli = cli_drafts(ticket_path, capsys)
-    from_evals = eval_drafts(ticket_path, product_env)
+    from_evals = eval_drafts(ticket_path, demo_index_dir)
     at = workspace_view(ticket_id)
 
     assert set(from_cli) == set(TONES)
