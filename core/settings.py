@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 CODE_ROOT = Path(__file__).resolve().parents[1]
@@ -20,6 +20,7 @@ HOME_ENV = "ASSIST_HOME"
 DEMO_TICKETS = CODE_ROOT / "desk" / "demo" / "tickets"
 DEMO_ARTICLES = CODE_ROOT / "knowledge" / "demo" / "articles"
 DEFAULT_SQLITE_FILE = Path("var") / "assist.db"
+CustomerCitations = Literal["remove", "sources"]
 
 
 class MissingSecretError(RuntimeError):
@@ -53,6 +54,9 @@ class Settings(BaseSettings):
                               alias="ASSIST_COMPANY_NAME")
     agent_signature: str = Field("", alias="ASSIST_AGENT_SIGNATURE",
                                  description="sign-off of every draft, {agent} and {company} filled in; empty = the built-in one per language")
+    customer_citations: CustomerCitations = Field(
+        "remove", alias="ASSIST_CUSTOMER_CITATIONS",
+        description="what 'Use this draft' does with [n] markers: remove them, or list the cited articles as sources")
     # where things live (relative paths are resolved against ASSIST_HOME)
     index_dir: str = Field("var/index", alias="ASSIST_INDEX_DIR")
     model_cache: str = Field("var/models", alias="ASSIST_MODEL_CACHE")
@@ -65,6 +69,11 @@ class Settings(BaseSettings):
     session_max_hours: float = Field(12.0, alias="ASSIST_SESSION_MAX_HOURS", gt=0)
     database_url: SecretStr | None = Field(None, alias="ASSIST_DATABASE_URL")
     send_webhook_url: SecretStr | None = Field(None, alias="ASSIST_SEND_WEBHOOK_URL")
+
+    @field_validator("customer_citations", mode="before")
+    @classmethod
+    def citations_mode_any_case(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     def __init__(self, **values: Any) -> None:
         values.setdefault("_env_file", home_dir() / ".env")

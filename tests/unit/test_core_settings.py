@@ -128,6 +128,25 @@ def test_settings_sign_off_fills_in_agent_and_company(clean_env, monkeypatch):
     assert Settings().sign_off("Alex") == "Warm regards,\nAlex | Hana Books Care"
 
 
+def test_settings_customer_citations_default_to_remove(clean_env):
+    assert Settings().customer_citations == "remove"
+
+
+def test_settings_customer_citations_read_sources_in_any_case(clean_env, monkeypatch):
+    monkeypatch.setenv("ASSIST_CUSTOMER_CITATIONS", " Sources ")
+
+    assert Settings().customer_citations == "sources"
+
+
+def test_settings_customer_citations_refuse_an_unknown_mode(clean_env, monkeypatch):
+    from pydantic import ValidationError
+
+    monkeypatch.setenv("ASSIST_CUSTOMER_CITATIONS", "footnotes")
+
+    with pytest.raises(ValidationError, match="ASSIST_CUSTOMER_CITATIONS"):
+        Settings()
+
+
 def test_settings_overrides_win_over_the_environment(clean_env, monkeypatch):
     monkeypatch.setenv("ASSIST_AGENT_NAME", "From env")
 
@@ -139,7 +158,8 @@ def test_setting_names_list_every_assist_variable():
     names = setting_names()
 
     for name in ("ASSIST_INDEX_DIR", "ASSIST_MODEL_CACHE", "ASSIST_EMBEDDINGS", "ASSIST_DATABASE_URL",
-                 "ASSIST_COMPANY_NAME", "ASSIST_AGENT_SIGNATURE", "ASSIST_LLM", "OPENAI_API_KEY"):
+                 "ASSIST_COMPANY_NAME", "ASSIST_AGENT_SIGNATURE", "ASSIST_CUSTOMER_CITATIONS", "ASSIST_LLM",
+                 "OPENAI_API_KEY"):
         assert name in names
 
 
