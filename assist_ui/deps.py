@@ -7,7 +7,7 @@ import streamlit as st
 
 from chains.offline import OfflineChatModel
 from chains.pipeline import AssistDeps
-from chains.runtime import build_deps, offline_engine
+from chains.runtime import build_deps, deps_for_agent, offline_engine
 from core.settings import Settings, load_settings, setting_names
 from core.tickets import load_ticket_folder
 from desk.send import RecordSender, Sender, WebhookSender
@@ -87,6 +87,11 @@ def _deps_for_version(version: str) -> AssistDeps:
 
 def get_deps() -> AssistDeps:
     return _deps_for_version(live_index_version() or "")
+
+
+def get_agent_deps(agent: str) -> AssistDeps:
+    """The live deps with drafts signed by the signed-in agent (the demo identity without accounts)."""
+    return deps_for_agent(get_deps(), get_settings(), agent)
 
 
 @st.cache_data(show_spinner=False, ttl=60)

@@ -9,7 +9,9 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from assist_ui import deps, render, state
+from assist_ui.i18n import t
 from assist_ui.rewrite_tools import render_rewrite_tools
+from chains.customer_text import cited_numbers, for_customer, markers_in, strip_markers
 from core.types import AssistResult, Draft, SuggestionRecord, Ticket
 from desk.db import StoreError
 from desk.records import ChosenSuggestion, InvalidField, WorkingState, new_idempotency_key
@@ -52,26 +54,36 @@ def _save_rating(ticket_id: str, agent: str) -> None:
     _save(ticket_id, agent, rating=None if value is None else (1 if value == 1 else -1))
 
 
-def chosen_from(draft: Draft, result: AssistResult) -> ChosenSuggestion:
+def customer_text(draft: Draft, result: AssistResult, agent: str) -> str:
+    """The draft as it may go to the customer: without [n] markers, or with a sources line (ASSIST_CUSTOMER_CITATIONS)."""
+    settings = deps.get_settings()
+    language = result.triage.language if result.triage else None
+    return for_customer(draft, result.hits, settings.customer_citations, language, sign_off=settings.sign_off(agent))
+
+
+def chosen_from(draft: Draft, result: AssistResult, text: str) -> ChosenSuggestion:
+    """The suggestion record of a used draft: the customer's `text`, the draft's citations kept for the audit."""
     flags = (["abstained"] if draft.abstained else []) + (["unsupported_sentences"] if draft.unsupported_sentences else [])
-    return ChosenSuggestion(engine=draft.engine, model=result.model, text=draft.text, tone=draft.tone,
-                            citations=list(dict.fromkeys(c.chunk_id for c in draft.citations)), flags=flags,
+    return ChosenSuggestion(engine=draft.engine, model=result.model, text=text, tone=draft.tone,
+                            citations=list(dict.fromkeys(c.chunk_id for c in draft.citations)),
+                            markers=cited_numbers(draft), flags=flags,
                             prompt_versions=result.prompt_versions, suggested_at=datetime.now(timezone.utc))
 
 
 def use_draft(ticket_id: str, agent: str, result: AssistResult, tone: str, replace: bool = False) -> None:
     """Put a draft in the reply box; typed text of the agent's own is only replaced after asking."""
     draft = next(d for d in result.drafts if d.tone == tone)
+    text = customer_text(draft, result, agent)
     typed = st.session_state.get(state.reply_widget_key(ticket_id), "") or state.reply_text(ticket_id) or ""
     saved = working_state(ticket_id, agent)
     earlier = saved.suggestion.text if saved and saved.suggestion else None
-    if typed.strip() and typed not in (earlier, draft.text) and not replace:
+    if typed.strip() and typed not in (earlier, text) and not replace:
         st.session_state[state.confirm_slot(ticket_id)] = tone
         return
     st.session_state.pop(state.confirm_slot(ticket_id), None)
     st.session_state.pop(state.rating_widget_key(ticket_id), None)
-    state.set_reply_text(ticket_id, draft.text)
-    _save(ticket_id, agent, text=draft.text, suggestion=chosen_from(draft, result), rating=None)
+    state.set_reply_text(ticket_id, text)
+    _save(ticket_id, agent, text=text, suggestion=chosen_from(draft, result, text), rating=None)
 
 
 def _keep_typed_text(ticket_id: str) -> None:
@@ -134,21 +146,38 @@ def reply_key(ticket_id: str, agent: str, saved: WorkingState | None) -> str:
     return key
 
 
+def draft_markers(saved: WorkingState | None, result: AssistResult | None) -> list[int]:
+    """The [n] numbers the reply's drafts cited: the used draft's, else those of every draft on screen."""
+    if saved and saved.suggestion and saved.suggestion.markers:
+        return saved.suggestion.markers
+    return [n for draft in (result.drafts if result else []) for n in cited_numbers(draft)]
+
+
+def without_draft_markers(text: str, saved: WorkingState | None, result: AssistResult | None) -> tuple[str, list[int]]:
+    """The text the customer may receive, and which draft markers were still in it (typed over, or pasted)."""
+    left = markers_in(text, draft_markers(saved, result))
+    return strip_markers(text, left), left
+
+
 def send(ticket: Ticket, agent: str, result: AssistResult | None) -> None:
-    """Button callback: record the reply (once), then deliver it; the page says what really happened."""
-    text = st.session_state.get(state.reply_widget_key(ticket.id), "")
-    state.set_reply_text(ticket.id, text)
+    """Button callback: record the reply (once), then deliver it; the page says what really happened.
+
+    Draft markers still in the text never reach the customer: they are removed and the agent is told."""
+    typed = st.session_state.get(state.reply_widget_key(ticket.id), "")
+    state.set_reply_text(ticket.id, typed)
     saved = working_state(ticket.id, agent)
+    text, stripped = without_draft_markers(typed, saved, result)
     outcome = send_reply(ticket, text, agent, suggestion_record(saved, result), deps.get_sender(), deps.get_store(),
                          idempotency_key=reply_key(ticket.id, agent, saved))
     if not outcome.recorded:
         state.flash(render.inert(outcome.message), "error")
         return
     state.clear_reply(ticket.id)
+    note = " " + render.inert(t("send.markers_stripped", markers=", ".join(f"[{n}]" for n in stripped))) if stripped else ""
     if outcome.delivery == "delivered":
-        state.flash(f"Reply sent to {render.inert(ticket.customer.name or ticket.id)} and recorded for audit.")
+        state.flash(f"Reply sent to {render.inert(ticket.customer.name or ticket.id)} and recorded for audit.{note}")
     else:
-        state.flash(render.inert(outcome.message), "warning")
+        state.flash(render.inert(outcome.message) + note, "warning")
 
 
 def _retry(outbox_id: int, ticket: Ticket) -> None:

@@ -1,6 +1,7 @@
 """Wires the real dependencies of `assist()` from settings: index, embedders, intent model, chat models."""
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 
 from chains.models import load_chat_model
@@ -48,3 +49,8 @@ def build_deps(settings: Settings, index: KnowledgeIndex | None = None, cache: R
     if tones is not None:
         deps.tones = tones
     return deps
+
+
+def deps_for_agent(deps: AssistDeps, settings: Settings, agent: str) -> AssistDeps:
+    """The same deps (engine, index, caches, counters) with drafts signed by `agent` for the configured company."""
+    return replace(deps, agent_name=agent, company_name=settings.company_name, sign_off=settings.sign_off(agent))

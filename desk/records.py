@@ -63,20 +63,25 @@ class OutgoingReply(DeskRecord):
 
 
 class ChosenSuggestion(DeskRecord):
-    """The suggested draft an agent picked, kept on the server so a reload does not forget it."""
+    """The suggested draft an agent picked, kept on the server so a reload does not forget it.
+
+    `text` is the customer's copy (no [n] markers), so the audit compares the sent reply with what the agent
+    was given; `citations` keep the chunk ids the draft cited and `markers` their [n] numbers, which Send
+    strips should the agent's text still hold them."""
 
     engine: Engine
     model: str
     text: str
     tone: str = ""
     citations: list[str] = Field(default_factory=list)
+    markers: list[int] = Field(default_factory=list)
     flags: list[str] = Field(default_factory=list)
     prompt_versions: dict[str, str] = Field(default_factory=dict)
     suggested_at: datetime | None = None
 
     def as_record(self, rating: int | None = None) -> SuggestionRecord:
         """The SuggestionRecord the audit event is built from, with the agent's rating."""
-        fields = self.model_dump(exclude={"text"})
+        fields = self.model_dump(exclude={"text", "markers"})
         return SuggestionRecord(suggested=self.text, rating=rating, **fields)
 
 

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assist_ui import auth, deps, render, reply, state
+from assist_ui import auth, deps, i18n, render, reply, state
 from chains.models import model_name_of
 from chains.streaming import stream_assist
 from chains.triage import quick_triage
 from core.types import AssistResult, Ticket
 from desk.tickets import thread
 from knowledge.index import IndexError_
+
+CITATIONS_NOTE = {"remove": "use_draft.markers_removed", "sources": "use_draft.sources_line"}
+
 
 @st.cache_data(show_spinner=False)
 def queue_priority(ticket_json: str) -> str:
@@ -37,9 +40,9 @@ def render_queue(tickets: list[Ticket]) -> Ticket | None:
         return next(t for t in visible if t.id == chosen)
 
 
-def assist_for(ticket: Ticket) -> AssistResult:
-    """The assist result for this ticket; an LLM's first draft is shown as it streams in."""
-    run = stream_assist(ticket, deps.get_deps())
+def assist_for(ticket: Ticket, agent: str) -> AssistResult:
+    """The assist result for this ticket, drafts signed by `agent`; an LLM's first draft is shown as it streams in."""
+    run = stream_assist(ticket, deps.get_agent_deps(agent))
     if run.streams:
         with st.container(border=True):
             st.caption(f"Drafting a {run.tone} reply with {model_name_of(run.deps.model)}…")
@@ -59,6 +62,8 @@ def render_assist_panel(ticket: Ticket, agent: str, result: AssistResult) -> Non
     st.markdown("**Suggested replies**")
     if not result.drafts:
         st.caption("No draft could be produced.")
+    else:
+        st.caption(render.inert(i18n.t(CITATIONS_NOTE[deps.get_settings().customer_citations])))
     tabs = st.tabs([d.tone.capitalize() for d in result.drafts]) if result.drafts else []
     for tab, draft in zip(tabs, result.drafts):
         with tab:
@@ -86,7 +91,7 @@ def render_ticket(ticket: Ticket, agent: str) -> None:
     with right:
         result = None
         try:
-            result = assist_for(ticket)
+            result = assist_for(ticket, agent)
         except IndexError_ as exc:
             st.error(str(exc), icon=":material/menu_book:")
         if result is not None:

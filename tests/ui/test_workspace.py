@@ -34,7 +34,7 @@ def test_workspace_open_draft_edit_send_records_audit(app_env):
     use_buttons[0].click().run()
     reply = at.text_area(key="reply_box::T-1001")
     suggested = reply.value
-    assert "[1]" in suggested and suggested.startswith("Hi ")
+    assert suggested.startswith("Hi ") and "[1]" not in suggested, "the customer's copy carries no markers"
     edited = suggested.replace("Hi ", "Hello ", 1) + "\nP.S. I have also flagged this with our payments team."
     reply.set_value(edited).run()
     at.button(key="send::T-1001").click().run()

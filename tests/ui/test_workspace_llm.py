@@ -1,6 +1,7 @@
 """The agent workspace with an OpenAI-compatible provider configured (a local server on 127.0.0.1)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,19 @@ def test_workspace_llm_failure_shows_banner_and_offline_drafts(llm_app):
     assert any("provider failed" in w.value for w in at.warning)
     assert len([b for b in at.button if b.label == "Use this draft"]) == 3
     assert "Drafted by the offline engine" in " ".join(c.value for c in at.caption)
+
+
+def test_workspace_llm_drafts_are_asked_for_the_signed_in_agent_and_reach_the_reply_without_markers(
+        llm_app, monkeypatch, tmp_path, signed_in_tab):
+    monkeypatch.setenv("ASSIST_COMPANY_NAME", "Hana Books")
+
+    at = signed_in_tab(f"sqlite:///{tmp_path / 'desk.db'}", "Jimin Park", "T-1001")
+
+    prompts = [" ".join(str(m.get("content")) for m in r["body"]["messages"]) for r in llm_app.requests()]
+    drafts = [p for p in prompts if '"kind": "draft"' in p]
+    assert len(drafts) == 3, "one draft request per tone"
+    for prompt in drafts:
+        assert '"agent_name": "Jimin Park"' in prompt and '"company_name": "Hana Books"' in prompt
+    next(b for b in at.button if b.key == "use::T-1001::concise").click().run()
+    box = at.text_area(key="reply_box::T-1001").value
+    assert "policy says" in box and not re.search(r"\[\d{1,2}\]", box)
