@@ -55,7 +55,7 @@ def _save_rating(ticket_id: str, agent: str) -> None:
 
 
 def customer_text(draft: Draft, result: AssistResult, agent: str) -> str:
-    """The draft as it may go to the customer: without [n] markers, or with a sources line (ASSIST_CUSTOMER_CITATIONS)."""
+    """The draft as the customer may get it: no [n] markers, or a sources line (ASSIST_CUSTOMER_CITATIONS)."""
     settings = deps.get_settings()
     language = result.triage.language if result.triage else None
     return for_customer(draft, result.hits, settings.customer_citations, language, sign_off=settings.sign_off(agent))
@@ -159,6 +159,10 @@ def without_draft_markers(text: str, saved: WorkingState | None, result: AssistR
     return strip_markers(text, left), left
 
 
+def markers_stripped_note(stripped: list[int]) -> str:
+    return t("send.markers_stripped", markers=", ".join(f"[{n}]" for n in stripped))
+
+
 def send(ticket: Ticket, agent: str, result: AssistResult | None) -> None:
     """Button callback: record the reply (once), then deliver it; the page says what really happened.
 
@@ -173,7 +177,7 @@ def send(ticket: Ticket, agent: str, result: AssistResult | None) -> None:
         state.flash(render.inert(outcome.message), "error")
         return
     state.clear_reply(ticket.id)
-    note = " " + render.inert(t("send.markers_stripped", markers=", ".join(f"[{n}]" for n in stripped))) if stripped else ""
+    note = f" {render.inert(markers_stripped_note(stripped))}" if stripped else ""
     if outcome.delivery == "delivered":
         state.flash(f"Reply sent to {render.inert(ticket.customer.name or ticket.id)} and recorded for audit.{note}")
     else:

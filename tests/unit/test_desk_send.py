@@ -123,6 +123,20 @@ def test_send_reply_unchanged_suggestion_is_flagged_unedited(ticket, suggestion,
     assert event.flags == ["abstained", "unedited"]
 
 
+def test_send_reply_from_a_used_drafts_customer_copy_keeps_its_citations_and_counts_as_unedited(ticket, store):
+    from desk.records import ChosenSuggestion
+
+    customer_copy = "Your refund reaches your card within five business days."
+    chosen = ChosenSuggestion(engine="offline", model="offline-grounded", text=customer_copy, tone="concise",
+                              citations=["refunds#1", "refunds#2"], markers=[1, 2])
+
+    send_reply(ticket, customer_copy, "alex", chosen.as_record(), RecordSender(), store)
+
+    [event] = store.audit_events(ticket.id)
+    assert event.citations == ["refunds#1", "refunds#2"] and event.suggested == customer_copy
+    assert (event.edit_distance, event.similarity) == (0.0, 1.0) and "unedited" in event.flags
+
+
 def test_send_reply_without_key_makes_a_fresh_one_per_call(ticket, suggestion, store):
     first = send_reply(ticket, "Hello", "alex", suggestion, RecordSender(), store)
     second = send_reply(ticket, "Hello", "alex", suggestion, RecordSender(), store)
