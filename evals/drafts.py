@@ -5,6 +5,9 @@ doc2dial (gold grounding span `answers.text`):
   body (the lines of the draft that carry a citation marker, markers removed: greeting, acknowledgement and
   sign-off are left out); an abstained draft has an empty body and scores 0. Averaged over queries.
   `span_token_recall_answered` averages over non-abstained drafts only.
+- `draft_token_precision`, `draft_token_recall`, `draft_token_f1`: the same cited body against the gold span,
+  distinct lowercase word tokens, per query (an abstained draft scores 0 on all three), averaged over queries;
+  `draft_body_words` is the cited body's mean length in words (the gold spans average about 21).
 - `supported_sentence_rate`: claim sentences are those that either carry a valid citation or that
   `chains.draft.parse_draft` lists as unsupported (uncited sentences that state facts); the rate is
   cited claim sentences / all claim sentences, pooled over every draft (1 - unsupported / claims).
@@ -18,7 +21,7 @@ from evals.context import EvalContext
 from evals.datasets import doc2dial_gold_span, doc2dial_turns, spread
 from evals.engine import DRAFT_TONE, Drafted, deps_for, draft_reply, make_ticket
 from evals.kb import DOC2DIAL, demo_index, full_index
-from evals.metrics import clean_number, mean, rouge_scores, span_token_recall
+from evals.metrics import clean_number, mean, rouge_scores, span_token_recall, token_overlap
 
 DOC2DIAL_CAP = 400
 BITEXT_CAP = 300
@@ -44,12 +47,18 @@ def claim_counts(draft) -> tuple[int, int]:
 
 
 def grounded_scores(outcomes: list[Drafted], spans: list[str]) -> dict[str, float | None]:
-    """The three grounded-draft metrics (see the module docstring) plus the answered-only recall."""
+    """The grounded-draft metrics (see the module docstring)."""
     recalls = [span_token_recall(span, cited_body(o.draft)) for o, span in zip(outcomes, spans)]
     scored = [(r, o) for r, o in zip(recalls, outcomes) if r == r]
     counts = [claim_counts(o.draft) for o in outcomes]
     claims = sum(c for _, c in counts)
+    bodies = [cited_body(o.draft) for o in outcomes]
+    overlaps = [token_overlap(span, body) for span, body in zip(spans, bodies)]
     return {
+        "draft_token_precision": clean_number(mean([p for p, _, _ in overlaps])),
+        "draft_token_recall": clean_number(mean([r for _, r, _ in overlaps])),
+        "draft_token_f1": clean_number(mean([f for _, _, f in overlaps])),
+        "draft_body_words": clean_number(mean([len(b.split()) for b in bodies])),
         "span_token_recall": clean_number(mean([r for r, _ in scored])),
         "span_token_recall_answered": clean_number(mean([r for r, o in scored if not o.draft.abstained])),
         "supported_sentence_rate": clean_number(sum(s for s, _ in counts) / claims if claims else float("nan")),

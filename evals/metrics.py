@@ -131,6 +131,18 @@ def span_token_recall(gold_span: str, text: str) -> float:
     return len(gold & set(WORD.findall(text.lower()))) / len(gold)
 
 
+def token_overlap(gold_span: str, text: str) -> tuple[float, float, float]:
+    """(precision, recall, F1) of the distinct lowercase word tokens of `text` against those of `gold_span`;
+    (0, 0, 0) when either is empty or nothing is shared."""
+    gold = set(WORD.findall(gold_span.lower()))
+    predicted = set(WORD.findall(text.lower()))
+    shared = len(gold & predicted)
+    if not shared:
+        return 0.0, 0.0, 0.0
+    precision, recall = shared / len(predicted), shared / len(gold)
+    return precision, recall, 2 * precision * recall / (precision + recall)
+
+
 def clean_number(value: float) -> float | None:
     """A JSON-safe number: NaN and infinities become None, others are rounded to 4 places."""
     if value is None or not math.isfinite(float(value)):

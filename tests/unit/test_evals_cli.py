@@ -90,7 +90,8 @@ def test_cli_scores_another_split_skips_absent_data_and_names_metrics(data_dir: 
     assert set(doc) == {"doc2dial", "banking77", "tweetsumm", "abcd_kb", "_meta"}
     d2d = doc["doc2dial"]
     for name in ("recall@1", "recall@5", "recall@10", "mrr", "ms_per_query", "abstain_when_gold_removed",
-                 "answered_when_gold_present", "span_token_recall", "supported_sentence_rate", "abstain_rate"):
+                 "answered_when_gold_present", "span_token_recall", "supported_sentence_rate", "abstain_rate",
+                 "draft_token_precision", "draft_token_recall", "draft_token_f1", "draft_body_words"):
         assert isinstance(d2d[name], (int, float)), name
     for group in ("bm25_only", "dense_only"):
         assert set(d2d[group]) >= {"recall@1", "recall@5", "recall@10", "mrr"}

@@ -20,6 +20,7 @@ from evals.metrics import (
     roc_auc,
     rouge_scores,
     span_token_recall,
+    token_overlap,
 )
 
 
@@ -71,6 +72,15 @@ def test_rouge_takes_the_best_reference_per_metric():
     scores = rouge_scores("the cat sat", ["dogs run fast", "the cat sat"])
     assert scores == {"rouge1": 1.0, "rouge2": 1.0, "rougeL": 1.0}
     assert rouge_scores("the cat sat", ["dogs run fast"])["rouge1"] == 0.0
+
+
+def test_token_overlap_gives_precision_recall_and_f1_of_distinct_words():
+    precision, recall, f1 = token_overlap("You must report it, you must.", "YOU must tell us now")
+
+    assert (precision, recall) == (pytest.approx(2 / 5), pytest.approx(2 / 4))
+    assert f1 == pytest.approx(2 * 0.4 * 0.5 / 0.9)
+    assert token_overlap("anything", "") == (0.0, 0.0, 0.0)
+    assert token_overlap("", "text") == (0.0, 0.0, 0.0)
 
 
 def test_span_token_recall_uses_distinct_lowercase_words():
