@@ -86,13 +86,14 @@ class OfflineChatModel(BaseChatModel):
         conversation = ctx.ticket.public_messages()
         customer_turns = [m.text for m in conversation if m.role == "customer"]
         triage = ctx.triage or self.triage(ctx)
-        passages = [Passage(n=n, id=h.chunk.id, title=h.chunk.title, text=h.chunk.text, lang=h.chunk.lang)
-                    for n, h in enumerate(ctx.hits, start=1)]
+        passages = [Passage(n=n, id=h.chunk.id, title=h.chunk.title, text=h.chunk.text, lang=h.chunk.lang,
+                            section=h.chunk.section, article=h.chunk.article_id, score=h.score) for n, h in enumerate(ctx.hits, start=1)]
         return compose_reply(
             passages, customer_turns[-1] if customer_turns else "", " ".join(m.text for m in conversation[-4:]),
-            tone=tone, lang=ctx.language, intent=triage.intent, sentiment=triage.sentiment,
+            tone=tone, lang=ctx.language, sentiment=triage.sentiment,
             customer=ctx.customer_first_name or ctx.ticket.customer.name, agent=ctx.agent_name,
             company=ctx.company_name, sign_off=ctx.sign_off, answerable=ctx.answerable,
+            agent_turns=[m.text for m in conversation if m.role == "agent"], customer_turns=customer_turns,
         )
 
     def summarize(self, ctx: TaskContext) -> Summary:

@@ -39,6 +39,10 @@ def _normalise(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[*_`]", "", text)).strip().rstrip(".").lower()
 
 
+def _claim_pieces(claim: str) -> list[str]:
+    return [_normalise(p) for p in re.split(r": |; ", claim) if p.strip()]
+
+
 @pytest.mark.parametrize("ticket_id", DEMO_TICKET_IDS)
 def test_offline_drafts_cite_only_retrieved_chunks(demo_assist_results, ticket_id):
     result = demo_assist_results[ticket_id]
@@ -63,7 +67,8 @@ def test_offline_draft_cited_sentences_come_from_the_cited_passage(demo_assist_r
             for before, number in zip(parts[::2], parts[1::2]):
                 claim = split_sentences(before)[-1]  # the sentence right before its marker
                 passage = _normalise(result.hits[int(number) - 1].chunk.text)
-                assert _normalise(claim) in passage, (draft.tone, claim)
+                for piece in _claim_pieces(claim):  # a lead-in and its list items: "Lead: item; item"
+                    assert piece in passage, (draft.tone, claim, piece)
 
 
 @pytest.mark.parametrize("ticket_id", DEMO_TICKET_IDS)
@@ -139,16 +144,62 @@ def test_offline_draft_comes_from_the_typed_input_not_the_prompt_text(offline_mo
     assert run_draft(offline_model, ctx, "concise").text.startswith(from_prompt.split("\n")[0])
 
 
-def test_offline_draft_receives_the_triage(offline_model, context_for):
+def test_offline_draft_apologises_only_when_the_customer_is_unhappy(offline_model, context_for):
     ctx = context_for("T-1001")
-    as_refund = ctx.with_triage(ctx.triage.model_copy(update={"intent": "refund_status", "sentiment": "neutral"}))
-    as_complaint = ctx.with_triage(ctx.triage.model_copy(update={"intent": "complaint", "sentiment": "negative"}))
+    calm = ctx.with_triage(ctx.triage.model_copy(update={"intent": "refund_status", "sentiment": "neutral"}))
+    unhappy = ctx.with_triage(ctx.triage.model_copy(update={"intent": "complaint", "sentiment": "negative"}))
 
-    refund = run_draft(offline_model, as_refund, "concise").text
-    complaint = run_draft(offline_model, as_complaint, "concise").text
+    calm_text = run_draft(offline_model, calm, "concise").text
+    unhappy_text = run_draft(offline_model, unhappy, "concise").text
 
-    assert refund != complaint
-    assert "I'm sorry about your experience" in complaint and "I'm sorry about your experience" not in refund
+    assert "sorry" in unhappy_text.lower() and "sorry" not in calm_text.lower()
+    assert _answer_lines(calm_text) == _answer_lines(unhappy_text)  # the intent never changes the facts
+
+
+def _answer_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if MARKER.search(line)]
+
+
+def _body(draft) -> str:
+    return " ".join(_answer_lines(draft.text))
+
+
+def test_offline_concise_draft_answers_the_latest_question_of_t1001(demo_assist_results):
+    concise = demo_assist_results["T-1001"].drafts[0]
+
+    assert concise.tone == "concise"
+    assert "refund confirmation" in _body(concise).lower()  # "something I can show my bank"
+    assert "missing parts or shows signs of use" not in _body(concise).replace(": ", ". ").split(". ")
+
+
+def test_offline_draft_skips_what_the_customer_already_tried_in_t1009(demo_assist_results):
+    for draft in demo_assist_results["T-1009"].drafts:
+        assert "스팸" not in _body(draft), draft.tone  # they said they had checked the spam folder
+        assert draft.citations
+
+
+@pytest.mark.parametrize("ticket_id", DEMO_TICKET_IDS)
+def test_offline_drafts_assert_nothing_the_ticket_does_not_state(demo_assist_results, ticket_id):
+    template_openers = ("thanks for checking in about your refund", "didn't reach you in good condition",
+                        "i've looked into", "배송 위치를 문의해 주셔서", "확인해 보았")
+    for draft in demo_assist_results[ticket_id].drafts:
+        lowered = draft.text.lower()
+        assert not any(phrase in lowered for phrase in template_openers), (draft.tone, draft.text)
+
+
+@pytest.mark.parametrize("ticket_id", [t for t in DEMO_TICKET_IDS if t != "T-1015"])
+def test_offline_concise_draft_is_one_to_three_answer_sentences(demo_assist_results, ticket_id):
+    concise = demo_assist_results[ticket_id].drafts[0]
+
+    assert 1 <= len(concise.citations) and 1 <= len(split_sentences(_body(concise))) <= 6  # 1-3 answers, each
+    # with at most the one short sentence before it that makes it true
+
+
+@pytest.mark.parametrize("ticket_id", [t for t in DEMO_TICKET_IDS if t != "T-1015"])
+def test_offline_warm_draft_states_the_concise_facts(demo_assist_results, ticket_id):
+    concise, _, warm = demo_assist_results[ticket_id].drafts
+
+    assert _body(warm) == _body(concise)
 
 
 def test_offline_stream_draft_yields_text_pieces(offline_model, context_for):
@@ -246,3 +297,11 @@ def test_parse_draft_attaches_markers_after_the_full_stop_to_the_sentence_before
     assert [(c.sentence_index, c.marker) for c in draft.citations] == [(0, 1), (1, 2)]
     assert draft.unsupported_sentences == []
     assert draft.text == "Returns are free within 30 days [1]. Refunds take 5 business days [2]."
+
+
+@pytest.mark.parametrize("ticket_id", DEMO_TICKET_IDS)
+def test_offline_drafts_never_say_a_sentence_twice(demo_assist_results, ticket_id):
+    for draft in demo_assist_results[ticket_id].drafts:
+        sentences = [MARKER.sub("", s).strip(" -").lower() for line in _answer_lines(draft.text)
+                     for s in split_sentences(line.lstrip("- "))]
+        assert len(sentences) == len(set(sentences)), (draft.tone, draft.text)
