@@ -1,7 +1,8 @@
 """Calibrate the answerability gate on the KB it guards, from labelled example questions.
 
 Each question is scored twice: once against the whole index (its article is there: answerable) and
-once with that article's chunks removed from the hits (the KB lacks the answer: should abstain).
+once with that article's chunks removed from the hits (the KB lacks the answer: should abstain). The two
+rows of a question stay in the same fold when the threshold is chosen on held-out probabilities.
 Without calibration the gate uses its conservative prior (`knowledge.gate.PRIOR`).
 """
 from __future__ import annotations
@@ -56,7 +57,8 @@ def calibrate(index: KnowledgeIndex, pairs: list[tuple[str, str]]) -> dict:
         raise CalibrationError(f"{len(usable)} usable questions (their article_id must be in the index); "
                                f"at least {MIN_QUESTIONS} are needed")
     rows, labels = feature_rows(index, usable)
-    return {**fit_gate(rows, labels, target_recall=TARGET_RECALL), "examples": len(usable)}
+    questions = [n // 2 for n in range(len(rows))]  # feature_rows gives each question two consecutive rows
+    return {**fit_gate(rows, labels, target_recall=TARGET_RECALL, groups=questions), "examples": len(usable)}
 
 
 def save_calibrated(index: KnowledgeIndex, root: Path, params: dict) -> str:
