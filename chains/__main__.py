@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -17,6 +18,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--index", type=Path, default=None, help="index folder (default: ASSIST_INDEX_DIR, var/index)")
     run.add_argument("--llm", default=None, help="override ASSIST_LLM (offline, openai:<model>, azure:<deployment>)")
     return parser
+
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: str) -> str:
+    """Text with control characters (ANSI escapes included) shown as visible escapes, never acted on by a terminal."""
+    return CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
 
 
 def render_text(result) -> str:
@@ -56,9 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot read the ticket file {args.ticket}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     except (TicketFormatError, IndexError_, EmbeddingError, MissingSecretError, UnknownProviderError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(terminal_safe(f"error: {exc}"), file=sys.stderr)
         return 1
-    print(result.model_dump_json(indent=1) if args.json else render_text(result))
+    print(result.model_dump_json(indent=1) if args.json else terminal_safe(render_text(result)))
     return 0
 
 

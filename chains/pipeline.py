@@ -30,6 +30,7 @@ from chains.prompts import prompt_versions
 from chains.redact import RedactionError, Redactor, RestoringSink, redact_ticket
 from chains.results import RecentResults, ResultCache, read_shared, write_shared
 from chains.runner import TaskRunner
+from core.tickets import bounded_ticket
 from core.types import AssistResult, Draft, Summary, Ticket, Triage
 from knowledge.index import KnowledgeIndex
 from knowledge.retrieve import DEFAULT_K, Retrieval, conversation_turns, retrieve
@@ -57,6 +58,8 @@ class AssistDeps:
     price_output_per_1k: float = 0.0
     recent: RecentResults = field(default_factory=RecentResults)
     counters: dict[str, int] = field(default_factory=lambda: {"assist_computed": 0, "cache_hits": 0, "model_calls": 0})
+    max_message_chars: int = 20_000  # longer messages are read by their beginning and end (ASSIST_MAX_MESSAGE_CHARS)
+    max_messages: int = 200          # a longer thread is read by its latest messages (ASSIST_MAX_MESSAGES)
 
 
 def assist(ticket: Ticket, deps: AssistDeps, stream: StreamSink | None = None) -> AssistResult:
@@ -106,6 +109,8 @@ def compute(ticket: Ticket, deps: AssistDeps, stream: StreamSink | None = None) 
     deps.counters["assist_computed"] += 1
     timings: dict[str, float] = {}
     notices: list[str] = []
+    ticket, cut = bounded_ticket(ticket, deps.max_message_chars, deps.max_messages)
+    notices.extend(cut)
     with _timed(timings, "redact"):
         redacted, redactor, model = _redact_for(ticket, deps, notices)
     with _timed(timings, "retrieve"):

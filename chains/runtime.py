@@ -45,6 +45,7 @@ def build_deps(settings: Settings, index: KnowledgeIndex | None = None, cache: R
         sign_off=settings.sign_off(settings.agent_name), ui_language=settings.ui_language,
         intents=tuple(sorted(set(offline.intent_classifier.labels))), cache=cache,
         price_input_per_1k=settings.price_input_per_1k, price_output_per_1k=settings.price_output_per_1k,
+        max_message_chars=settings.max_message_chars, max_messages=settings.max_messages,
     )
     if tones is not None:
         deps.tones = tones

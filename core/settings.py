@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     # who may use the app
     session_idle_minutes: float = Field(120.0, alias="ASSIST_SESSION_IDLE_MINUTES", gt=0)
     session_max_hours: float = Field(12.0, alias="ASSIST_SESSION_MAX_HOURS", gt=0)
+    max_message_chars: int = Field(20_000, alias="ASSIST_MAX_MESSAGE_CHARS", ge=1_000)
+    max_messages: int = Field(200, alias="ASSIST_MAX_MESSAGES", ge=1)
     database_url: SecretStr | None = Field(None, alias="ASSIST_DATABASE_URL")
     send_webhook_url: SecretStr | None = Field(None, alias="ASSIST_SEND_WEBHOOK_URL")
 

@@ -21,16 +21,44 @@ class TicketFormatError(ValueError):
     """A ticket file or helpdesk export does not describe valid tickets; the message says where."""
 
 
-def read_json_file(path: Path) -> object:
-    """Parsed JSON of a file; bad JSON or encoding becomes a TicketFormatError naming the file."""
+MAX_FILE_BYTES = 50_000_000  # a ticket file larger than this is not a ticket
+
+
+def read_json_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> object:
+    """Parsed JSON of a regular file (a UTF-8 BOM is accepted); a missing or special file, a file too large,
+    bad JSON, bad encoding, nesting too deep or a lone surrogate becomes a TicketFormatError naming the file.
+    OSError is left to the caller only for files that exist but cannot be read."""
+    raw = _read_regular_file(path, max_bytes)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise TicketFormatError(f"{path.name}: not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise TicketFormatError(
             f"{path.name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
-    except UnicodeDecodeError:
-        raise TicketFormatError(f"{path.name}: not UTF-8 text") from None
+    except RecursionError:
+        raise TicketFormatError(f"{path.name}: JSON nested too deeply to be a ticket") from None
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise TicketFormatError(f"{path.name}: contains an invalid character (a lone UTF-16 surrogate escape)") from None
+    except RecursionError:
+        raise TicketFormatError(f"{path.name}: JSON nested too deeply to be a ticket") from None
+    return data
+
+
+def _read_regular_file(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file; a directory, pipe or device is refused before it is opened (a named pipe
+    would block the reader forever)."""
+    if not path.exists():
+        raise TicketFormatError(f"{path.name}: no such file")
+    if not path.is_file():
+        raise TicketFormatError(f"{path.name}: not a regular file (a directory, pipe or device); pass a ticket JSON file")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise TicketFormatError(f"{path.name}: {size:,} bytes is larger than a ticket file can be ({max_bytes:,})")
+    return path.read_bytes()
 
 
 def load_ticket(path: str | Path) -> Ticket:
@@ -111,6 +139,28 @@ def load_ticket_folder(folder: str | Path) -> tuple[list[Ticket], list[TicketPro
             continue
         tickets[ticket.id] = (ticket, path.name)
     return sorted((ticket for ticket, _ in tickets.values()), key=lambda t: natural_key(t.id)), problems
+
+
+def bounded_ticket(ticket: Ticket, max_message_chars: int, max_messages: int) -> tuple[Ticket, list[str]]:
+    """The ticket the assistant reads: each message at most `max_message_chars` (its beginning and end kept), the
+    latest `max_messages` messages; and a note for each cut, so the agent knows what was not read."""
+    notes: list[str] = []
+    messages = list(ticket.messages)
+    if len(messages) > max_messages:
+        notes.append(f"The ticket has {len(messages):,} messages; the assistant read the latest {max_messages:,}.")
+        messages = messages[-max_messages:]
+    half = max(1, max_message_chars // 2)
+    cut = []
+    for n, message in enumerate(messages, start=1):
+        if len(message.text) > max_message_chars:
+            notes.append(f"Message {n} has {len(message.text):,} characters; the assistant read its first and last "
+                         f"{half:,} (ASSIST_MAX_MESSAGE_CHARS).")
+            message = message.model_copy(update={"text": f"{message.text[:half]} … {message.text[-half:]}"})
+        cut.append(message)
+    subject = ticket.subject if len(ticket.subject) <= max_message_chars else ticket.subject[:max_message_chars]
+    if not notes and subject == ticket.subject:
+        return ticket, []
+    return ticket.model_copy(update={"messages": cut, "subject": subject}), notes
 
 
 def natural_key(text: str) -> tuple:

@@ -19,11 +19,21 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", type=Path, default=None, help="write the metrics as JSON here")
     p.add_argument("--markdown", type=Path, default=None, help="write a Markdown report here")
     p.add_argument("--engine", default="offline", help="offline (default) or openai:<model>")
-    p.add_argument("--limit", type=int, default=None, help="debug only: first N rows of each file")
+    p.add_argument("--limit", type=positive_int, default=None, help="debug only: first N rows of each file")
     p.add_argument("--cache-dir", type=Path, default=None,
                    help="where built indexes are kept between runs (default: var/eval_cache under ASSIST_HOME)")
     p.add_argument("--no-cache", action="store_true", help="build every index afresh and keep nothing on disk")
     return p
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def selected(only: str) -> list[str] | None:
@@ -50,10 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     args.data_dir = args.data_dir or settings.data_path
     args.cache_dir = args.cache_dir or settings.resolve(CACHE_DIR)
+    only = selected(args.only)
     if not args.data_dir.is_dir():
         print(f"error: data folder {args.data_dir} does not exist", file=sys.stderr)
         return 2
-    only = selected(args.only)
     problem = check_engine(args.engine)
     if problem:
         print(f"error: engine {args.engine}: {problem}", file=sys.stderr)

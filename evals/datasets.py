@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,9 +47,27 @@ class Layout:
 
 
 def read_jsonl(path: Path) -> list[dict]:
-    """One JSON object per non-blank line."""
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    """One JSON object per non-blank line (a UTF-8 BOM is accepted); a line that is not a JSON object is
+    reported on stderr by its number and skipped, the rest is kept."""
+    rows = []
+    with open(path, encoding="utf-8-sig", errors="strict") as fh:
+        for n, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except (json.JSONDecodeError, RecursionError) as exc:
+                _skip(path, n, f"not valid JSON ({getattr(exc, 'msg', 'nested too deeply')})")
+                continue
+            if not isinstance(row, dict):
+                _skip(path, n, "not a JSON object")
+                continue
+            rows.append(row)
+    return rows
+
+
+def _skip(path: Path, line: int, why: str) -> None:
+    print(f"warning: {path} line {line}: {why}; skipped", file=sys.stderr)
 
 
 def spread(rows: list, cap: int | None) -> list:

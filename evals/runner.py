@@ -1,6 +1,7 @@
 """Which datasets exist, what files each needs, and running the ones present in a data folder."""
 from __future__ import annotations
 
+import os
 import platform
 import time
 import traceback
@@ -123,9 +124,13 @@ def run(ctx: EvalContext, only: list[str] | None = None, say: Callable[[str], No
         except DatasetMissing as exc:
             outcome.skipped[dataset.name] = str(exc)
             say(f"skipping {dataset.name}: {exc}")
+        except KeyError as exc:
+            outcome.errors[dataset.name] = f"its rows lack the field {exc}"
+            say(f"error in {dataset.name}: its rows lack the field {exc} (the format is in the data folder's FORMAT.md)")
         except Exception as exc:  # one broken dataset must not hide the others' numbers
             outcome.errors[dataset.name] = f"{type(exc).__name__}: {exc}"
-            say(f"error in {dataset.name}: {type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+            detail = f"\n{traceback.format_exc()}" if os.environ.get("ASSIST_DEBUG") else " (ASSIST_DEBUG=1 shows where)"
+            say(f"error in {dataset.name}: {type(exc).__name__}: {exc}{detail}")
         outcome.seconds[dataset.name] = round(time.perf_counter() - started, 2)
     return outcome
 

@@ -11,6 +11,7 @@ from core.settings import Settings, load_settings
 from knowledge.build import BuildRefused, build_folder
 from knowledge.embeddings import EmbeddingError, load_embedder
 from knowledge.index import IndexError_, IndexMissingError, current_version, load_index
+from knowledge.loaders import LOADERS, supported_files
 from knowledge.versions import list_versions, restore_version
 
 EXIT_REFUSED = 3
@@ -76,6 +77,10 @@ def run_build(args, settings: Settings) -> int:
         return 0
     if not source.exists():
         print(f"error: source {source} does not exist", file=sys.stderr)
+        return 2
+    if not next(iter(supported_files(source)), None):
+        print(f"error: no article files in {source} (supported: {', '.join(sorted(LOADERS))}); nothing was built",
+              file=sys.stderr)
         return 2
     report = build_folder(source, root, load_embedder(args.embeddings or settings.embeddings), allow_shrink=args.allow_shrink)
     if args.json:
@@ -149,9 +154,14 @@ def run_calibrate(args, settings: Settings) -> int:
     )
 
     root = index_root(args, settings)
+    try:
+        questions = load_questions(args.questions, warn=lambda text: print(f"warning: {text}", file=sys.stderr))
+    except (CalibrationError, OSError, ValueError) as exc:
+        print(f"error: cannot calibrate: {exc}", file=sys.stderr)
+        return 2
     index = load_index(root, load_embedder(settings.embeddings))
     try:
-        params = calibrate(index, load_questions(args.questions))
+        params = calibrate(index, questions)
     except (CalibrationError, OSError, ValueError) as exc:
         print(f"error: cannot calibrate: {exc}", file=sys.stderr)
         return 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Callable
 
 from knowledge.gate import fit_gate, gate_features
 from knowledge.index import CANDIDATES, KnowledgeIndex, write_version
@@ -23,16 +24,34 @@ class CalibrationError(ValueError):
     """Not enough usable labelled questions to calibrate."""
 
 
-def load_questions(path: Path) -> list[tuple[str, str]]:
-    """(question, article_id) pairs from JSON Lines with `question` and `article_id` fields."""
+def load_questions(path: Path, warn: Callable[[str], None] | None = None) -> list[tuple[str, str]]:
+    """(question, article_id) pairs from JSON Lines with `question` and `article_id` fields. A bad line is passed
+    to `warn` by its number and skipped (without `warn` it raises CalibrationError); a missing file, a directory or
+    a pipe is a CalibrationError naming it."""
+    if not path.is_file():
+        raise CalibrationError(f"{path.name}: {'no such file' if not path.exists() else 'not a regular file'}")
     pairs = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
-            row = json.loads(line)
-            if "question" not in row or "article_id" not in row:
-                raise CalibrationError(f"{path.name} line {n}: needs 'question' and 'article_id'")
-            pairs.append((row["question"], row["article_id"]))
+    for n, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
+        if not line.strip():
+            continue
+        problem, row = _question_row(line)
+        if problem:
+            if warn is None:
+                raise CalibrationError(f"{path.name} line {n}: {problem}")
+            warn(f"{path.name} line {n}: {problem}; skipped")
+            continue
+        pairs.append((str(row["question"]), str(row["article_id"])))
     return pairs
+
+
+def _question_row(line: str) -> tuple[str, dict]:
+    try:
+        row = json.loads(line)
+    except (json.JSONDecodeError, RecursionError):
+        return "not valid JSON", {}
+    if not isinstance(row, dict) or "question" not in row or "article_id" not in row:
+        return "needs 'question' and 'article_id'", {}
+    return "", row
 
 
 def feature_rows(index: KnowledgeIndex, pairs: list[tuple[str, str]]) -> tuple[list[dict], list[int]]:
