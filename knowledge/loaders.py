@@ -181,6 +181,16 @@ def supported_files(source: Path, suffixes: Iterable[str] | None = None) -> Iter
             yield path
 
 
+MAX_FILE_BYTES = 10_000_000  # an article file larger than this is an export to split, not an article
+
+
+def _too_big(path: Path) -> str:
+    size = path.stat().st_size
+    if size <= MAX_FILE_BYTES:
+        return ""
+    return f"{size / 1e6:.1f} MB is larger than an article file can be ({MAX_FILE_BYTES / 1e6:.0f} MB); split it"
+
+
 def load_folder(source: Path, loaders: dict[str, Loader] | None = None) -> LoadReport:
     """Every supported file under `source`; unreadable, empty and duplicate articles are skipped with a reason."""
     loaders = loaders or LOADERS
@@ -190,6 +200,10 @@ def load_folder(source: Path, loaders: dict[str, Loader] | None = None) -> LoadR
         loader = loaders.get(path.suffix.lower())
         if loader is None:
             report.skip(path.name, f"unsupported file type {path.suffix}")
+            continue
+        too_big = _too_big(path)
+        if too_big:
+            report.skip(path.name, too_big)
             continue
         try:
             articles = loader(path)

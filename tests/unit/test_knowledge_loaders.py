@@ -475,3 +475,16 @@ def test_shared_abcd_guidelines_load_through_load_json_and_load_folder():
     assert all("## Step 1:" in a.text for a in articles)
     report = load_folder(path, {".jsonl": load_abcd_guidelines})
     assert report.skipped == [] and len(report.articles) == 55
+
+
+def test_load_folder_skips_a_file_too_large_to_be_an_article_and_keeps_the_others(tmp_path, monkeypatch):
+    import knowledge.loaders as loaders
+
+    monkeypatch.setattr(loaders, "MAX_FILE_BYTES", 2_000)
+    (tmp_path / "small.md").write_text("---\nid: small\ntitle: Small\n---\nRefunds take five business days.\n")
+    (tmp_path / "huge.md").write_text("---\nid: huge\ntitle: Huge\n---\n" + "Long text here. " * 500)
+
+    report = loaders.load_folder(tmp_path)
+
+    assert [a.id for a in report.articles] == ["small"]
+    assert report.skipped[0][0] == "huge.md" and "split it" in report.skipped[0][1]
