@@ -71,11 +71,24 @@ class Settings(BaseSettings):
     max_messages: int = Field(200, alias="ASSIST_MAX_MESSAGES", ge=1)
     database_url: SecretStr | None = Field(None, alias="ASSIST_DATABASE_URL")
     send_webhook_url: SecretStr | None = Field(None, alias="ASSIST_SEND_WEBHOOK_URL")
+    # what the desk keeps at rest
+    encryption_key: SecretStr | None = Field(
+        None, alias="ASSIST_ENCRYPTION_KEY",
+        description="comma-separated Fernet keys (python -m desk keygen): the first encrypts stored reply, draft, "
+                    "audit and cached assist text, all decrypt; empty = text stored in clear, no shared assist cache")
+    retention_days: int | None = Field(
+        None, alias="ASSIST_RETENTION_DAYS", ge=1,
+        description="python -m desk purge removes reply and draft text older than this; empty = kept until purged by hand")
 
     @field_validator("customer_citations", mode="before")
     @classmethod
     def citations_mode_any_case(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("retention_days", mode="before")
+    @classmethod
+    def empty_retention_is_off(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     def __init__(self, **values: Any) -> None:
         values.setdefault("_env_file", home_dir() / ".env")
@@ -137,6 +150,11 @@ class Settings(BaseSettings):
         if self.database_url is None or not self.database_url.get_secret_value().strip():
             return None
         return self.database_url.get_secret_value().strip()
+
+    def encryption_keys(self) -> tuple[str, ...]:
+        """The Fernet keys of ASSIST_ENCRYPTION_KEY, newest (the one that encrypts) first; () when unset."""
+        raw = self.encryption_key.get_secret_value() if self.encryption_key else ""
+        return tuple(key.strip() for key in raw.split(",") if key.strip())
 
     def sign_off(self, agent: str) -> str:
         """The configured signature with the agent and company filled in ('' when none is configured)."""

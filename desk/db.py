@@ -1,13 +1,14 @@
 """Where the desk store lives: URL resolution, safe URL rendering and engine creation."""
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from core.settings import Settings, load_settings
 
@@ -15,6 +16,8 @@ DATABASE_URL_ENV = "ASSIST_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 _POSTGRES_ALIASES = ("postgres", "postgresql")
+PRIVATE_FILE_MODE = 0o600  # the database file; SQLite gives its -wal and -shm files the same mode
+PRIVATE_DIR_MODE = 0o700
 
 
 class StoreError(RuntimeError):
@@ -68,6 +71,21 @@ def sqlite_file(url: URL) -> Path | None:
     return Path(url.database)
 
 
+def scrub_error(exc: BaseException) -> BaseException:
+    """Cut a database error's message (and its driver error's) to the first line, in place.
+
+    hide_parameters keeps statement parameters out of messages, but PostgreSQL's DETAIL line repeats the
+    rejected row ("Failing row contains (..., the reply text, ...)"); the first line names the table and
+    the constraint only. The error keeps its type, so callers still tell an outage from a refusal."""
+    orig = getattr(exc, "orig", None)
+    for error in (exc, orig):
+        if isinstance(error, BaseException) and error.args and isinstance(error.args[0], str):
+            error.args = ((error.args[0].strip().splitlines() or [""])[0], *error.args[1:])
+    if isinstance(orig, BaseException) and isinstance(exc, DBAPIError):
+        exc.args = (f"({type(orig).__module__}.{type(orig).__name__}) {orig}",)
+    return exc
+
+
 def create_store_engine(url: URL) -> Engine:
     """The engine for a resolved URL: WAL and a busy timeout on SQLite, pre-ping on PostgreSQL."""
     if url.get_backend_name() == "sqlite":
@@ -78,11 +96,26 @@ def create_store_engine(url: URL) -> Engine:
 def _sqlite_engine(url: URL) -> Engine:
     """SQLite engine whose connections use WAL and wait for locks instead of failing at once."""
     path = sqlite_file(url)
-    if path is not None:
+    if path is not None and not url.query.get("uri"):
+        create_private_file(path)
+    elif path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, hide_parameters=True)
     event.listen(engine, "connect", _configure_sqlite_connection)
     return engine
+
+
+def create_private_file(path: Path) -> None:
+    """Create the database file readable by its owner only (0600), and a missing folder 0700, before SQLite
+    opens it; SQLite then creates the -wal and -shm files with the database file's mode. An existing file
+    is left as it is."""
+    path.parent.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        return
+    os.close(descriptor)
+    os.chmod(path, PRIVATE_FILE_MODE)  # whatever the umask was
 
 
 def _configure_sqlite_connection(dbapi_connection, _connection_record) -> None:

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Insert, Select, or_, select, update
 
 from desk import tables
+from desk.encryption import NO_ENCRYPTION, TextCipher
 from desk.records import OutboxEntry, OutboxStatus
 
 CLAIMABLE: tuple[OutboxStatus, ...] = ("pending", "failed")
@@ -27,16 +28,16 @@ def link_audit(connection: Connection, outbox_id: int, audit_id: int) -> None:
     connection.execute(update(_TABLE).where(_TABLE.c.id == outbox_id).values(audit_id=audit_id))
 
 
-def entry_by_id(connection: Connection, outbox_id: int) -> OutboxEntry | None:
+def entry_by_id(connection: Connection, outbox_id: int, cipher: TextCipher = NO_ENCRYPTION) -> OutboxEntry | None:
     """The outbox row with this id, if any."""
     row = connection.execute(select(_TABLE).where(_TABLE.c.id == outbox_id)).first()
-    return None if row is None else entry_from_row(row._asdict())
+    return None if row is None else entry_from_row(row._asdict(), cipher)
 
 
-def entry_by_key(connection: Connection, key: str) -> OutboxEntry | None:
+def entry_by_key(connection: Connection, key: str, cipher: TextCipher = NO_ENCRYPTION) -> OutboxEntry | None:
     """The outbox row recorded under this idempotency key, if any."""
     row = connection.execute(select(_TABLE).where(_TABLE.c.idempotency_key == key)).first()
-    return None if row is None else entry_from_row(row._asdict())
+    return None if row is None else entry_from_row(row._asdict(), cipher)
 
 
 def claim(connection: Connection, outbox_id: int, now: datetime, stale_before: datetime) -> bool:
@@ -86,6 +87,7 @@ def _claimable(stale_before: datetime):
     return or_(_TABLE.c.status.in_(CLAIMABLE), stuck)
 
 
-def entry_from_row(row: dict) -> OutboxEntry:
-    """Turn a stored outbox row into an OutboxEntry."""
-    return OutboxEntry.model_validate(row | {"last_error": row["last_error"] or ""})
+def entry_from_row(row: dict, cipher: TextCipher = NO_ENCRYPTION) -> OutboxEntry:
+    """Turn a stored outbox row into an OutboxEntry, its text opened."""
+    return OutboxEntry.model_validate(row | {"last_error": row["last_error"] or "",
+                                             "text": cipher.open(row["text"], "outbox reply")})

@@ -1,7 +1,8 @@
 """The desk store: append-only audit log, ticket status, sent replies, outbox, working state, assist cache."""
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 
@@ -11,19 +12,23 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.settings import Settings
+from core.settings import Settings, load_settings
 from core.types import AuditEvent, Message, TicketStatus
 from desk import outbox, tables
-from desk.db import StoreError, create_store_engine, resolve_url, safe_url
+from desk.db import StoreError, create_store_engine, resolve_url, safe_url, scrub_error
+from desk.encryption import NO_ENCRYPTION, EncryptionKeyError, TextCipher, cipher_from_settings, is_sealed
 from desk.migrate import upgrade_to_head
 from desk.records import (
     DEFAULT_STALE_AFTER, ChosenSuggestion, InvalidField, OutboxEntry, OutboxStatus, OutgoingReply,
     WorkingState, check_row, new_idempotency_key,
 )
+from desk.rows import (
+    audit_from_row, audit_row, check_stored_text_opens, delete_working_state, insert_audit, plain,
+    working_state_from_row,
+)
 
 DEFAULT_STATUS: TicketStatus = "open"
 STATUSES: tuple[TicketStatus, ...] = ("open", "replied")
-_JSON_FIELDS = ("citations", "flags", "prompt_versions")
 RATINGS = (-1, 1, None)
 
 
@@ -37,18 +42,25 @@ UNSET = Unset.UNSET
 
 
 def open_store(url: str | URL | None = None, settings: Settings | None = None) -> DeskStore:
-    """Open (and migrate) the desk store at `url`, else ASSIST_DATABASE_URL, else var/assist.db under ASSIST_HOME."""
+    """Open (and migrate) the desk store at `url`, else ASSIST_DATABASE_URL, else var/assist.db under ASSIST_HOME;
+    text is encrypted at rest with ASSIST_ENCRYPTION_KEY when it is set."""
+    settings = settings or load_settings()
+    cipher = cipher_from_settings(settings)
     resolved = resolve_url(url, settings)
     engine = None
     try:
         engine = create_store_engine(resolved)
         upgrade_to_head(engine)
+        check_stored_text_opens(engine, cipher)
+    except EncryptionKeyError:
+        engine.dispose()
+        raise
     except (SQLAlchemyError, CommandError, OSError) as exc:
         if engine is not None:
             engine.dispose()
         message = f"cannot open the desk store at {safe_url(resolved)}: {_first_line(exc)}"
         raise StoreError(message) from None
-    return DeskStore(engine)
+    return DeskStore(engine, cipher)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -63,13 +75,15 @@ def _now() -> datetime:
 
 
 class DeskStore:
-    """Reads and writes desk records; the audit log can only be appended to and listed."""
+    """Reads and writes desk records; the audit log can only be appended to and listed (and its text
+    purged). Reply, draft, audit and cached assist text go through the cipher on their way in and out."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, cipher: TextCipher = NO_ENCRYPTION) -> None:
         self._engine = engine
+        self._cipher = cipher
 
     def __repr__(self) -> str:
-        return f"DeskStore(url={safe_url(self._engine.url)!r})"
+        return f"DeskStore(url={safe_url(self._engine.url)!r}, encrypted={self._cipher.enabled})"
 
     def __enter__(self) -> DeskStore:
         return self
@@ -86,13 +100,18 @@ class DeskStore:
         """The SQLAlchemy engine, for modules that keep their own tables in the same database."""
         return self._engine
 
+    @property
+    def cipher(self) -> TextCipher:
+        """How stored text is sealed and opened, for modules that read or rewrite it (purge, privacy)."""
+        return self._cipher
+
     # Audit log (append-only)
 
     def record_audit(self, event: AuditEvent) -> int:
         """Append an audit event and return the id the database gave it."""
-        row = _audit_row(event)
-        with self._engine.begin() as connection:
-            return _insert_audit(connection, row)
+        row = audit_row(event, self._cipher)
+        with self._begin() as connection:
+            return insert_audit(connection, row)
 
     def audit_events(self, ticket_id: str | None = None, limit: int = 500) -> list[AuditEvent]:
         """Audit events, newest first, optionally for one ticket."""
@@ -100,8 +119,8 @@ class DeskStore:
         query = select(table).order_by(table.c.sent_at.desc(), table.c.id.desc()).limit(limit)
         if ticket_id is not None:
             query = query.where(table.c.ticket_id == ticket_id)
-        with self._engine.connect() as connection:
-            return [_audit_from_row(row._asdict()) for row in connection.execute(query)]
+        with self._connect() as connection:
+            return [audit_from_row(row._asdict(), self._cipher) for row in connection.execute(query)]
 
     # Ticket status
 
@@ -111,20 +130,20 @@ class DeskStore:
             raise ValueError(f"unknown ticket status {status!r}; expected one of {STATUSES}")
         values = {"ticket_id": ticket_id, "status": status, "updated_at": _now()}
         check_row(tables.ticket_state, values)
-        with self._engine.begin() as connection:
+        with self._begin() as connection:
             connection.execute(self._upsert(tables.ticket_state, values, keys=("ticket_id",)))
 
     def status(self, ticket_id: str) -> TicketStatus:
         """A ticket's status; tickets never touched are open."""
         table = tables.ticket_state
         query = select(table.c.status).where(table.c.ticket_id == ticket_id)
-        with self._engine.connect() as connection:
+        with self._connect() as connection:
             return connection.execute(query).scalar_one_or_none() or DEFAULT_STATUS
 
     def statuses(self) -> dict[str, TicketStatus]:
         """Every recorded ticket status by ticket id (tickets missing here are open)."""
         table = tables.ticket_state
-        with self._engine.connect() as connection:
+        with self._connect() as connection:
             rows = connection.execute(select(table.c.ticket_id, table.c.status))
             return {ticket_id: status for ticket_id, status in rows}
 
@@ -135,7 +154,8 @@ class DeskStore:
         reply = Message(role="agent", author=agent, text=text, at=tables.as_utc(sent_at))
         values = {"ticket_id": ticket_id, "agent": agent, "text": text, "sent_at": reply.at}
         check_row(tables.sent_replies, values)
-        with self._engine.begin() as connection:
+        values["text"] = self._cipher.seal(text)
+        with self._begin() as connection:
             connection.execute(tables.sent_replies.insert().values(**values))
         return reply
 
@@ -147,9 +167,9 @@ class DeskStore:
             .where(table.c.ticket_id == ticket_id)
             .order_by(table.c.sent_at, table.c.id)
         )
-        with self._engine.connect() as connection:
+        with self._connect() as connection:
             return [
-                Message(role="agent", author=agent, text=text, at=sent_at)
+                Message(role="agent", author=agent, text=self._cipher.open(text, "sent reply"), at=sent_at)
                 for agent, text, sent_at in connection.execute(query)
             ]
 
@@ -164,46 +184,47 @@ class DeskStore:
                 "sent_at": event.sent_at}
         replied = {"ticket_id": reply.ticket_id, "status": "replied", "updated_at": event.sent_at}
         check_row(tables.outbox, queued)
-        audit_row = _audit_row(event)
-        with self._engine.begin() as connection:
+        audit_values = audit_row(event, self._cipher)
+        queued["text"] = sent["text"] = self._cipher.seal(reply.text)
+        with self._begin() as connection:
             outbox_id = outbox.insert_pending(connection, self._insert(tables.outbox), queued)
             if outbox_id is None:
                 return self._entry_for_known_key(connection, reply.idempotency_key), False
             connection.execute(tables.sent_replies.insert().values(**sent))
             connection.execute(self._upsert(tables.ticket_state, replied, keys=("ticket_id",)))
-            outbox.link_audit(connection, outbox_id, _insert_audit(connection, audit_row))
-            connection.execute(_delete_working_state(reply.ticket_id, reply.agent))
-            return outbox.entry_by_id(connection, outbox_id), True
+            outbox.link_audit(connection, outbox_id, insert_audit(connection, audit_values))
+            connection.execute(delete_working_state(reply.ticket_id, reply.agent))
+            return outbox.entry_by_id(connection, outbox_id, self._cipher), True
 
     def outbox_entry(self, outbox_id: int) -> OutboxEntry | None:
         """The outbox entry with this id, if any."""
-        with self._engine.connect() as connection:
-            return outbox.entry_by_id(connection, outbox_id)
+        with self._connect() as connection:
+            return outbox.entry_by_id(connection, outbox_id, self._cipher)
 
     def outbox_entry_for_key(self, idempotency_key: str) -> OutboxEntry | None:
         """The outbox entry recorded under this idempotency key, if any."""
-        with self._engine.connect() as connection:
-            return outbox.entry_by_key(connection, idempotency_key)
+        with self._connect() as connection:
+            return outbox.entry_by_key(connection, idempotency_key, self._cipher)
 
     def claim_delivery(self, outbox_id: int, stale_after: timedelta = DEFAULT_STALE_AFTER) -> bool:
         """Take the entry for delivery (pending, failed or abandoned); only the caller that gets True delivers."""
         now = _now()
-        with self._engine.begin() as connection:
+        with self._begin() as connection:
             return outbox.claim(connection, outbox_id, now, now - stale_after)
 
     def note_attempt(self, outbox_id: int) -> bool:
         """Count a delivery attempt on a claimed entry; False means the claim was lost."""
-        with self._engine.begin() as connection:
+        with self._begin() as connection:
             return outbox.note_attempt(connection, outbox_id, _now())
 
     def mark_delivered(self, outbox_id: int) -> bool:
         """A claimed entry reached the customer's channel."""
-        with self._engine.begin() as connection:
+        with self._begin() as connection:
             return outbox.finish(connection, outbox_id, "delivered", _now())
 
     def mark_failed(self, outbox_id: int, reason: str) -> bool:
         """A claimed entry could not be delivered; `reason` is short and never the reply text."""
-        with self._engine.begin() as connection:
+        with self._begin() as connection:
             return outbox.finish(connection, outbox_id, "failed", _now(), reason)
 
     def undelivered(
@@ -211,14 +232,14 @@ class DeskStore:
     ) -> list[OutboxEntry]:
         """Entries a Retry could deliver now (pending, failed, abandoned while sending), oldest first."""
         query = outbox.undelivered_query(ticket_id, _now() - stale_after)
-        with self._engine.connect() as connection:
-            return [outbox.entry_from_row(row._asdict()) for row in connection.execute(query)]
+        with self._connect() as connection:
+            return [outbox.entry_from_row(row._asdict(), self._cipher) for row in connection.execute(query)]
 
     def delivery_status(self, audit_id: int) -> OutboxStatus | None:
         """How delivery of the reply behind an audit event went; None for events without an outbox entry."""
         table = tables.outbox
         query = select(table.c.status).where(table.c.audit_id == audit_id)
-        with self._engine.connect() as connection:
+        with self._connect() as connection:
             return connection.execute(query).scalar_one_or_none()
 
     def delivery_statuses(self, ticket_id: str | None = None) -> dict[int, OutboxStatus]:
@@ -227,12 +248,12 @@ class DeskStore:
         query = select(table.c.audit_id, table.c.status).where(table.c.audit_id.is_not(None))
         if ticket_id is not None:
             query = query.where(table.c.ticket_id == ticket_id)
-        with self._engine.connect() as connection:
+        with self._connect() as connection:
             return {audit_id: status for audit_id, status in connection.execute(query)}
 
     def _entry_for_known_key(self, connection: Connection, key: str) -> OutboxEntry:
         """The entry that made an insert under `key` conflict."""
-        entry = outbox.entry_by_key(connection, key)
+        entry = outbox.entry_by_key(connection, key, self._cipher)
         if entry is None:
             raise StoreError("the outbox reported a duplicate key but holds no entry for it")
         return entry
@@ -258,26 +279,27 @@ class DeskStore:
         if changes.get("suggestion") is not None:
             changes["suggestion"] = ChosenSuggestion.model_validate(changes["suggestion"])
         values = {"ticket_id": ticket_id, "agent": agent, "text": "", **changes, "updated_at": _now()}
-        check_row(tables.working_state, _plain(values))
+        check_row(tables.working_state, plain(values))
         if values.get("suggestion") is not None:
-            values["suggestion"] = values["suggestion"].model_dump_json()
+            values["suggestion"] = self._cipher.seal(values["suggestion"].model_dump_json())
+        values["text"] = self._cipher.seal(values["text"])
         statement = self._upsert(tables.working_state, values, keys=("ticket_id", "agent"),
                                  changing=(*changes, "updated_at"))
-        with self._engine.begin() as connection:
+        with self._begin() as connection:
             connection.execute(statement)
 
     def working_state(self, ticket_id: str, agent: str) -> WorkingState | None:
         """The agent's working state on a ticket, if any."""
         table = tables.working_state
         query = select(table).where(table.c.ticket_id == ticket_id, table.c.agent == agent)
-        with self._engine.connect() as connection:
+        with self._connect() as connection:
             row = connection.execute(query).first()
-        return None if row is None else _working_state_from_row(row._asdict())
+        return None if row is None else working_state_from_row(row._asdict(), self._cipher)
 
     def clear_working_state(self, ticket_id: str, agent: str) -> None:
         """Forget what the agent was composing on a ticket."""
-        with self._engine.begin() as connection:
-            connection.execute(_delete_working_state(ticket_id, agent))
+        with self._begin() as connection:
+            connection.execute(delete_working_state(ticket_id, agent))
 
     def ensure_idempotency_key(self, ticket_id: str, agent: str) -> str:
         """The key of the reply the agent is composing, made and stored on first use (safe across replicas)."""
@@ -290,7 +312,7 @@ class DeskStore:
         statement = statement.on_conflict_do_update(
             index_elements=["ticket_id", "agent"], set_={"idempotency_key": kept}
         ).returning(table.c.idempotency_key)
-        with self._engine.begin() as connection:
+        with self._begin() as connection:
             return connection.execute(statement).scalar_one()
 
     def save_working_draft(self, ticket_id: str, agent: str, text: str) -> None:
@@ -308,22 +330,55 @@ class DeskStore:
 
     # Assist cache
 
+    # Results hold the customer's restored details (card numbers, order ids), so they are only kept
+    # encrypted: without ASSIST_ENCRYPTION_KEY the shared cache is off (each process keeps its own memo).
+
     def cache_get(self, key: str) -> str | None:
-        """The cached JSON payload for a content-hash key, if any replica stored one."""
+        """The cached JSON payload for a content-hash key, if any replica stored one this store can open."""
+        if not self._cipher.enabled:
+            return None
         table = tables.assist_cache
         query = select(table.c.payload).where(table.c.key == key)
-        with self._engine.connect() as connection:
-            return connection.execute(query).scalar_one_or_none()
+        with self._connect() as connection:
+            payload = connection.execute(query).scalar_one_or_none()
+        try:
+            return self._cipher.open(payload) if payload and is_sealed(payload) else None
+        except EncryptionKeyError:  # sealed with a retired key: useless to every replica with this key set
+            with self._begin() as connection:
+                connection.execute(delete(table).where(table.c.key == key))
+            return None
 
     def cache_put(self, key: str, payload: str) -> None:
-        """Store a JSON payload; when the key already exists the first writer's payload stays."""
+        """Store a JSON payload encrypted; when the key already exists the first writer's payload stays.
+        Without an encryption key nothing is stored."""
+        if not self._cipher.enabled:
+            return
         values = {"key": key, "payload": payload, "created_at": _now()}
         check_row(tables.assist_cache, values)
+        values["payload"] = self._cipher.seal(payload)
         statement = self._insert(tables.assist_cache).values(**values).on_conflict_do_nothing()
-        with self._engine.begin() as connection:
+        with self._begin() as connection:
             connection.execute(statement)
 
     # Helpers
+
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        """A connection whose database errors never carry row values (see `scrub_error`)."""
+        try:
+            with self._engine.connect() as connection:
+                yield connection
+        except SQLAlchemyError as exc:
+            raise scrub_error(exc)
+
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        """A transaction whose database errors never carry row values (see `scrub_error`)."""
+        try:
+            with self._engine.begin() as connection:
+                yield connection
+        except SQLAlchemyError as exc:
+            raise scrub_error(exc)
 
     def _insert(self, table: Table) -> Insert:
         """A backend insert construct that supports ON CONFLICT."""
@@ -339,44 +394,3 @@ class DeskStore:
         columns = changing or [column for column in values if column not in keys]
         changes = {column: statement.excluded[column] for column in columns}
         return statement.on_conflict_do_update(index_elements=list(keys), set_=changes)
-
-
-def _audit_row(event: AuditEvent) -> dict:
-    """An audit event as a checked table row, its lists and dicts as JSON text."""
-    row = event.model_dump(exclude={"id"})
-    check_row(tables.audit_events, row)
-    for field in _JSON_FIELDS:
-        row[field] = json.dumps(row[field], ensure_ascii=False, sort_keys=True)
-    return row
-
-
-def _insert_audit(connection: Connection, row: dict) -> int:
-    """Append an audit row and return its id."""
-    result = connection.execute(tables.audit_events.insert().values(**row))
-    return int(result.inserted_primary_key[0])
-
-
-def _delete_working_state(ticket_id: str, agent: str):
-    """The statement that forgets one agent's working state on a ticket."""
-    table = tables.working_state
-    return delete(table).where(table.c.ticket_id == ticket_id, table.c.agent == agent)
-
-
-def _plain(values: dict) -> dict:
-    """Values with pydantic records turned into plain data, so every string in them can be checked."""
-    return {key: value.model_dump() if isinstance(value, ChosenSuggestion) else value
-            for key, value in values.items()}
-
-
-def _working_state_from_row(row: dict) -> WorkingState:
-    """Turn a stored working-state row back into a WorkingState."""
-    if row["suggestion"] is not None:
-        row["suggestion"] = ChosenSuggestion.model_validate_json(row["suggestion"])
-    return WorkingState.model_validate(row)
-
-
-def _audit_from_row(row: dict) -> AuditEvent:
-    """Turn a stored audit row back into an AuditEvent."""
-    for field in _JSON_FIELDS:
-        row[field] = json.loads(row[field])
-    return AuditEvent.model_validate(row)

@@ -1,19 +1,23 @@
 """The desk store against a real PostgreSQL, in a throwaway schema; replicas share it and send exactly once."""
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from alembic.script import ScriptDirectory
 
+from core.settings import load_settings
 from core.types import AuditEvent
+from desk.db import StoreError
 from desk.migrate import alembic_config
 from desk.records import ChosenSuggestion, InvalidField
 from desk.send import SendPolicy, send_reply
@@ -27,6 +31,7 @@ from tests.unit.test_desk_outbox import (
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 FAST = SendPolicy(attempts=2, first_backoff=0)
+KEYED = load_settings({"ASSIST_ENCRYPTION_KEY": Fernet.generate_key().decode()})
 
 
 def postgres_unavailable(reason: str) -> None:
@@ -110,14 +115,15 @@ def test_postgres_store_round_trip(store):
     assert store.working_draft("T-1", "alex") is None
 
 
-def test_postgres_cache_first_writer_wins(store):
-    store.cache_put("sha256:abc", '{"n": 1}')
-    store.cache_put("sha256:abc", '{"n": 2}')
-    assert store.cache_get("sha256:abc") == '{"n": 1}'
+def test_postgres_cache_first_writer_wins(pg_url):
+    with open_store(pg_url, KEYED) as store:
+        store.cache_put("sha256:abc", '{"n": 1}')
+        store.cache_put("sha256:abc", '{"n": 2}')
+        assert store.cache_get("sha256:abc") == '{"n": 1}'
 
 
 def test_postgres_two_replicas_see_each_others_writes(pg_url):
-    with open_store(pg_url) as replica_a, open_store(pg_url) as replica_b:
+    with open_store(pg_url, KEYED) as replica_a, open_store(pg_url, KEYED) as replica_b:
         audit_id = replica_a.record_audit(audit_event("T-9"))
         replica_b.cache_put("sha256:shared", '"from b"')
         replica_a.cache_put("sha256:shared", '"from a"')
@@ -222,3 +228,33 @@ def test_postgres_migration_0002_moves_working_draft_text_into_working_state(pg_
     with open_store(pg_url) as upgraded:
         state = upgraded.working_state("T-1", "alex")
     assert (state.text, state.suggestion, state.updated_at) == ("안녕하세요, 확인 중입니다.", None, T0)
+
+
+SECRET = "card 4111 1111 1111 1111, RRN 123456789012"
+
+
+def test_postgres_encrypted_store_tables_hold_no_plaintext_and_read_back(pg_url):
+    with open_store(pg_url, KEYED) as store:
+        outcome = send_reply(ticket_for("T-7"), SECRET, "alex", SUGGESTION, RecordingSender(), store, policy=FAST)
+        store.save_working_state("T-8", "alex", text=SECRET, suggestion=ChosenSuggestion(engine="offline", model="m", text=SECRET))
+        store.cache_put("sha256:abc", SECRET)
+        assert outcome.ok and store.sent_replies("T-7")[0].text == SECRET and store.audit_events()[0].sent == SECRET
+        assert store.working_state("T-8", "alex").suggestion.text == SECRET and store.cache_get("sha256:abc") == SECRET
+        with store.engine.connect() as connection:
+            dumped = [str(value) for table in ("audit_events", "sent_replies", "outbox", "working_state", "assist_cache")
+                      for row in connection.execute(text(f"SELECT * FROM {table}")) for value in row]
+    assert dumped and not any("4111" in value or "123456789012" in value for value in dumped)
+    with pytest.raises(StoreError, match="ASSIST_ENCRYPTION_KEY is not set"):
+        open_store(pg_url)
+
+
+def test_postgres_failed_write_never_logs_or_shows_the_reply_text(store, caplog):
+    with store.engine.begin() as connection:  # PostgreSQL's DETAIL line repeats a rejected row in full
+        connection.execute(text("ALTER TABLE sent_replies ADD CONSTRAINT short_text CHECK (length(text) < 5)"))
+    caplog.set_level(logging.DEBUG)
+    outcome = send_reply(ticket_for("T-1"), SECRET, "alex", SUGGESTION, RecordingSender(), store, policy=FAST)
+    with pytest.raises(IntegrityError) as caught:
+        store.add_sent_reply("T-1", "alex", SECRET, T0)
+    assert not outcome.ok and 'violates check constraint "short_text"' in outcome.message
+    assert SECRET not in outcome.message and SECRET not in caplog.text
+    assert SECRET not in str(caught.value) and SECRET not in str(caught.value.orig)

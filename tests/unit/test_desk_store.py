@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, inspect, text
 
 from alembic.script import ScriptDirectory
@@ -57,16 +58,16 @@ def test_open_store_migrations_create_desk_tables(store, db_url):
 
 
 def test_open_store_reopens_an_already_migrated_database(store, db_url):
-    store.cache_put("k", '"v"')
+    store.save_working_draft("T-1", "alex", "kept")
     with open_store(db_url) as reopened:
-        assert reopened.cache_get("k") == '"v"'
+        assert reopened.working_draft("T-1", "alex") == "kept"
 
 
 def test_open_store_concurrent_opens_migrate_once(db_url):
     with ThreadPoolExecutor(max_workers=4) as pool:
         stores = list(pool.map(lambda _: open_store(db_url), range(4)))
-    stores[0].cache_put("shared", "1")
-    assert all(other.cache_get("shared") == "1" for other in stores)
+    stores[0].save_working_draft("T-1", "alex", "shared")
+    assert all(other.working_draft("T-1", "alex") == "shared" for other in stores)
     for each in stores:
         each.dispose()
 
@@ -250,7 +251,6 @@ def test_ensure_idempotency_key_makes_one_key_and_keeps_it(store):
     lambda store: store.save_working_state("T-1", "alex", text="Hi\x00"),
     lambda store: store.save_working_state("T" * 256, "alex", text="Hi"),
     lambda store: store.save_working_state("T-1", "alex", idempotency_key="k" * 65),
-    lambda store: store.cache_put("k" * 256, "{}"),
 ])
 def test_store_writes_refuse_nul_and_over_long_fields_with_a_message(store, write):
     with pytest.raises(InvalidField, match="NUL character|characters long; the limit is"):
@@ -273,11 +273,20 @@ def test_desk_store_engine_is_the_store_engine(store):
         store.engine = None
 
 
-def test_cache_first_writer_wins_and_duplicate_put_does_not_raise(store):
+def test_cache_first_writer_wins_and_duplicate_put_does_not_raise(db_url, monkeypatch):
+    monkeypatch.setenv("ASSIST_ENCRYPTION_KEY", Fernet.generate_key().decode())
+    store = open_store(db_url)
     assert store.cache_get("sha256:abc") is None
     store.cache_put("sha256:abc", '{"draft": "first"}')
     store.cache_put("sha256:abc", '{"draft": "second"}')
     assert store.cache_get("sha256:abc") == '{"draft": "first"}'
+    store.dispose()
+
+
+def test_cache_key_over_long_is_refused_with_a_message(db_url, monkeypatch):
+    monkeypatch.setenv("ASSIST_ENCRYPTION_KEY", Fernet.generate_key().decode())
+    with open_store(db_url) as store, pytest.raises(InvalidField, match="cache key is 256 characters long"):
+        store.cache_put("k" * 256, "{}")
 
 
 def test_safe_url_hides_password():
