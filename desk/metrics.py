@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from statistics import fmean
 
 from core.types import AuditEvent
+from desk.records import TEXT_REMOVED_FLAG, UNEDITED_FLAG
 
 
 def lead_metrics(events: Iterable[AuditEvent]) -> dict:
@@ -35,7 +36,9 @@ def summarize(events: list[AuditEvent]) -> dict:
 
 
 def is_unedited(event: AuditEvent) -> bool:
-    """Whether the agent sent the suggestion exactly as it was drafted."""
+    """Whether the agent sent the suggestion exactly as it was drafted (told by the flag once the text is removed)."""
+    if TEXT_REMOVED_FLAG in event.flags:
+        return UNEDITED_FLAG in event.flags
     return event.sent == event.suggested
 
 

@@ -18,6 +18,9 @@ WorkingRating = Literal[-1, 1]
 DEFAULT_STALE_AFTER = timedelta(minutes=5)  # a 'sending' entry this old was abandoned
 
 NUL = "\x00"
+UNEDITED_FLAG = "unedited"  # an audit flag: the reply went out exactly as suggested
+TEXT_REMOVED_FLAG = "text_removed"  # an audit flag: retention or a privacy erase removed the event's text
+REMOVED_TEXT = "[removed]"  # what removed reply and draft text reads as
 _LABELS = {
     "ticket_id": "ticket id", "agent": "agent name", "idempotency_key": "idempotency key",
     "text": "reply", "sent": "reply", "suggested": "suggestion", "key": "cache key",

@@ -21,7 +21,7 @@ from core.types import AuditEvent, Message, SuggestionRecord, Ticket
 from desk import tables
 from desk.db import StoreError
 from desk.records import (
-    DEFAULT_POLICY, Delivery, InvalidField, OutboxEntry, OutgoingReply, SendOutcome, SendPolicy,
+    DEFAULT_POLICY, UNEDITED_FLAG, Delivery, InvalidField, OutboxEntry, OutgoingReply, SendOutcome, SendPolicy,
     check_row, new_idempotency_key,
 )
 from desk.store import DeskStore
@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 
 EMPTY_REPLY_ERROR = "The reply is empty. Write a reply before sending."
 NOTHING_DONE = "Nothing was sent or recorded; your text is kept."
-UNEDITED_FLAG = "unedited"
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_REASON_CHARS = 160
