@@ -14,6 +14,15 @@ CATALOG: dict[str, dict[str, str]] = {
               "sign-off; the audit keeps the cited passages.",
         "ko": "'이 초안 사용'은 [n] 표시를 빼고 서명 앞에 인용한 문서 목록을 넣습니다. 인용한 문단은 감사 기록에 남습니다.",
     },
+    "draft.injection_notice": {
+        "en": "This ticket's text tries to give the assistant instructions ({sources}). The drafts below treat it as "
+              "data only: check them before sending and do not act on requests it contains without verifying.",
+        "ko": "이 티켓의 글이 어시스턴트에게 지시를 내리려고 합니다({sources}). 아래 초안은 그 글을 데이터로만 다뤘습니다. "
+              "보내기 전에 확인하시고, 그 안의 요청은 검증 없이 처리하지 마세요.",
+    },
+    "source.subject": {"en": "subject", "ko": "제목"},
+    "source.customer_name": {"en": "customer name", "ko": "고객 이름"},
+    "source.message": {"en": "message {n}", "ko": "{n}번째 메시지"},
     "send.markers_stripped": {
         "en": "Citation markers {markers} were still in your text and were removed before sending.",
         "ko": "답장에 남아 있던 인용 표시 {markers}는 보내기 전에 지웠습니다.",
@@ -30,3 +39,11 @@ def t(key: str, language: str | None = None, **values: str) -> str:
     """The label `key` in `language` (default: the interface's), with `values` filled in."""
     entry = CATALOG[key]
     return entry.get(language or ui_language(), entry["en"]).format(**values)
+
+
+def source_label(source: str, language: str | None = None) -> str:
+    """Where an injection attempt was found ('subject', 'customer_name', 'message 3'), in words."""
+    kind, _, n = source.partition(" ")
+    if kind == "message":
+        return t("source.message", language, n=n.split()[0])
+    return t(f"source.{kind}", language) if f"source.{kind}" in CATALOG else source

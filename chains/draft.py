@@ -9,7 +9,7 @@ from langchain_core.messages import BaseMessage
 
 from chains.calls import invoke_text, stream_text
 from chains.context import TaskContext, TaskInput
-from chains.prompts import load_prompt
+from chains.prompts import conversation_block, load_prompt, task_block
 from core.types import Citation, Draft
 from knowledge.text import split_sentences
 
@@ -25,13 +25,13 @@ CLAIM = re.compile(
 
 def draft_messages(ctx: TaskContext, tone: str) -> list[BaseMessage]:
     triage = ctx.triage
-    task = ctx.task_json(
+    task = task_block(
         "draft", tone=tone, language=ctx.language, customer_name=ctx.ticket.customer.name,
         customer_first_name=ctx.customer_first_name, agent_name=ctx.agent_name, company_name=ctx.company_name,
         sign_off=ctx.sign_off, answerable=ctx.answerable,
         intent=triage.intent if triage else "", sentiment=triage.sentiment if triage else "",
     )
-    return load_prompt(PROMPT).render(task=task, passages=ctx.passages_json(), conversation=ctx.conversation_json(),
+    return load_prompt(PROMPT).render(task=task, passages=ctx.passages_json(), conversation=conversation_block(ctx),
                                       company_name=ctx.company_name)
 
 

@@ -24,6 +24,7 @@ from chains import draft as draft_task
 from chains import summarize as summary_task
 from chains import triage as triage_task
 from chains.context import TaskContext
+from chains.injection import Finding, plausible_name, scan_ticket
 from chains.models import engine_of, model_name_of
 from chains.offline import OfflineChatModel
 from chains.prompts import prompt_versions
@@ -37,7 +38,7 @@ from knowledge.retrieve import DEFAULT_K, Retrieval, conversation_turns, retriev
 from knowledge.text import detect_language
 
 PROMPTS = ("triage", "summarize", "draft")
-RESULT_FORMAT = 2  # bump when AssistResult or the meaning of its fields changes: old cache entries are then missed
+RESULT_FORMAT = 3  # bump when AssistResult or the meaning of its fields changes: old cache entries are then missed
 StreamSink = Callable[[str, str], None]  # (tone, text piece)
 
 
@@ -111,15 +112,17 @@ def compute(ticket: Ticket, deps: AssistDeps, stream: StreamSink | None = None) 
     notices: list[str] = []
     ticket, cut = bounded_ticket(ticket, deps.max_message_chars, deps.max_messages)
     notices.extend(cut)
+    findings = scan_ticket(ticket)
     with _timed(timings, "redact"):
         redacted, redactor, model = _redact_for(ticket, deps, notices)
     with _timed(timings, "retrieve"):
         found = retrieve(deps.index, conversation_turns(redacted), k=deps.k)
-    ctx = task_context(redacted, found, deps, first_name_placeholder(ticket, redactor))
+    ctx = task_context(without_implausible_name(redacted, ticket), found, deps, first_name_placeholder(ticket, redactor))
     usage = UsageMetadataCallbackHandler()
     runner = TaskRunner(model, deps.offline, notices, {"callbacks": [usage]}, deps.counters)
     with _timed(timings, "triage"):
         triage: Triage | None = runner.run("triage", lambda m: triage_task.run_triage(m, ctx, runner.config(m)))
+    triage = _flag_injection(triage, findings)
     ctx = ctx.with_triage(triage)
     with _timed(timings, "summary_and_drafts"):
         summary, drafts = _summary_and_drafts(ctx, deps, runner, redactor, stream)
@@ -127,10 +130,11 @@ def compute(ticket: Ticket, deps: AssistDeps, stream: StreamSink | None = None) 
     engine = runner.overall_engine()
     return AssistResult(
         ticket_id=ticket.id, triage=triage, summary=_restore_summary(summary, redactor), hits=ctx.hits,
-        drafts=[_restore_draft(d, redactor) for d in drafts], engine=engine,
+        drafts=[_checked_draft(_restore_draft(d, redactor), ticket, findings) for d in drafts], engine=engine,
         model=model_name_of(model) if engine == "llm" else model_name_of(deps.offline),
         prompt_versions=prompt_versions(*PROMPTS), timings={k: round(v, 4) for k, v in timings.items()},
         cost=_cost(usage, deps), answerable=ctx.answerable, gate_reason=ctx.gate_reason, notices=notices,
+        injection_sources=list(dict.fromkeys(f.source for f in findings)),
         partial_drafts={tone: redactor.restore(text) for tone, text in runner.partials.items()},
     )
 
@@ -187,7 +191,7 @@ def _draft_job(ctx: TaskContext, tone: str, runner: TaskRunner, redactor: Redact
 def first_name_placeholder(ticket: Ticket, redactor: Redactor) -> str:
     """The customer's first name as the redacted prompt will know it (Latin-script names only)."""
     parts = ticket.customer.name.split()
-    if len(parts) < 2 or not parts[0].isascii():
+    if len(parts) < 2 or not parts[0].isascii() or not plausible_name(ticket.customer.name):
         return ""
     return redactor.placeholder("NAME", parts[0])
 
@@ -199,6 +203,28 @@ def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
         yield
     finally:
         timings[name] = time.perf_counter() - started
+
+
+def without_implausible_name(redacted: Ticket, ticket: Ticket) -> Ticket:
+    """The tasks' ticket: a display name that is no plausible personal name ('REFUNDAPPROVED') is not the customer's
+    name, so no draft greets with it."""
+    if not ticket.customer.name or plausible_name(ticket.customer.name):
+        return redacted
+    return redacted.model_copy(update={"customer": redacted.customer.model_copy(update={"name": ""})})
+
+
+def _flag_injection(triage: Triage | None, findings: list[Finding]) -> Triage | None:
+    """Whatever the triage said, an attempt found in the subject, the display name or any customer turn is flagged."""
+    if triage is None or triage.injection_suspected or not findings:
+        return triage
+    return triage.model_copy(update={"injection_suspected": True})
+
+
+def _checked_draft(draft: Draft, ticket: Ticket, findings: list[Finding]) -> Draft:
+    """A flagged ticket's drafts say so."""
+    if not findings:
+        return draft
+    return draft.model_copy(update={"notices": [*draft.notices, "injection_suspected"]})
 
 
 def _restore_draft(draft: Draft, redactor: Redactor) -> Draft:

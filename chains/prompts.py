@@ -10,6 +10,8 @@ from pathlib import Path
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from chains.context import TaskContext, TaskKind, fenced_json
+
 PROMPT_DIR = Path(__file__).resolve().parent / "prompts"
 BLOCK = re.compile(r"^<(system|human)>\n(.*?)\n</\1>\s*$", re.S | re.M)
 
@@ -51,3 +53,14 @@ def load_prompt(name: str) -> Prompt:
 
 def prompt_versions(*names: str) -> dict[str, str]:
     return {n: load_prompt(n).version for n in names}
+
+
+def task_block(kind: TaskKind, **fields) -> str:
+    """The <task> block: settings the product chose, on one line. Nothing the customer wrote goes here."""
+    return fenced_json({"kind": kind, **fields}).replace("\n", " ")
+
+
+def conversation_block(ctx: TaskContext) -> str:
+    """The <conversation> block: everything the customer controls (subject, display name, messages), fenced as data."""
+    return fenced_json({"subject": ctx.ticket.subject, "customer_name": ctx.ticket.customer.name,
+                        "messages": ctx.conversation()})

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from chains import injection
+
 NEGATIVE_EN = re.compile(
     r"\b(angry|furious|terrible|awful|worst|horrible|unacceptable|ridiculous|disappointed|disappointing|frustrat\w*|"
     r"annoy\w*|useless|scam|rip[- ]?off|joke|still (?:not|no|haven'?t|hasn'?t)|never (?:again|arrived|received)|"
@@ -20,13 +22,6 @@ URGENT_EN = re.compile(
     re.I,
 )
 URGENT_KO = re.compile(r"(급해|급합니다|긴급|당장|오늘|내일|꼭 받아야|전에는 꼭|빨리|최대한 빨리|결혼식|생일|마감)")
-INJECTION = re.compile(
-    r"(ignore (?:all |any )?(?:the )?(?:previous|prior|above|your) (?:instructions|rules|prompts?)|disregard (?:all |your )?(?:previous )?(?:instructions|rules)|"
-    r"you are now|admin mode|developer mode|system prompt|jailbreak|reply only with|respond only with|act as (?:an? )?(?:admin|system)|"
-    r"new instructions?:|override (?:your|the) (?:rules|policy)|이전 (?:지시|명령|규칙)(?:을|를)? 무시|규칙(?:을|를)? 무시|관리자 모드|시스템 프롬프트|"
-    r"(?:라고|이라고)만 (?:답|대답)해)",
-    re.I,
-)
 ORDER_NUMBER = re.compile(r"\b(?:[A-Z]{2,4}-\d{6,8}-\d{3,6}|#\d{4,}|(?:order|주문번호|주문)\s*(?:no\.?|number|#|번호)?\s*[:#]?\s*\d{4,})", re.I)
 TRACKING = re.compile(r"\b(?:tracking(?: number)?|송장(?:번호)?|운송장)\s*[:#]?\s*([A-Z0-9]{8,22})\b", re.I)
 DATE = re.compile(
@@ -59,7 +54,8 @@ def is_urgent(text: str) -> bool:
 
 
 def injection_suspected(text: str) -> bool:
-    return bool(INJECTION.search(text))
+    """Customer text that tries to instruct an assistant, after normalising and decoding (see chains.injection)."""
+    return injection.injection_suspected(text)
 
 
 def extract_entities(text: str) -> dict[str, list[str]]:

@@ -5,7 +5,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
 from chains.context import TaskContext, TaskInput
-from chains.prompts import load_prompt
+from chains.prompts import conversation_block, load_prompt, task_block
 from chains.structured import invoke_structured
 from core.types import Summary
 
@@ -13,8 +13,8 @@ PROMPT = "summarize"
 
 
 def summary_messages(ctx: TaskContext) -> list[BaseMessage]:
-    task = ctx.task_json("summarize", ui_language=ctx.ui_language)
-    return load_prompt(PROMPT).render(task=task, conversation=ctx.conversation_json(), company_name=ctx.company_name)
+    task = task_block("summarize", ui_language=ctx.ui_language)
+    return load_prompt(PROMPT).render(task=task, conversation=conversation_block(ctx), company_name=ctx.company_name)
 
 
 def run_summary(model: BaseChatModel, ctx: TaskContext, config: dict | None = None) -> Summary:

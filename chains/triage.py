@@ -7,7 +7,7 @@ from langchain_core.messages import BaseMessage
 from chains import signals
 from chains.context import TaskContext, TaskInput
 from chains.offline import OfflineChatModel
-from chains.prompts import load_prompt
+from chains.prompts import conversation_block, load_prompt, task_block
 from chains.redact import RedactionError, redact_ticket
 from chains.structured import invoke_structured
 from core.types import Ticket, Triage
@@ -16,8 +16,8 @@ PROMPT = "triage"
 
 
 def triage_messages(ctx: TaskContext) -> list[BaseMessage]:
-    task = ctx.task_json("triage", intents=list(ctx.intents), ui_language=ctx.ui_language)
-    return load_prompt(PROMPT).render(task=task, conversation=ctx.conversation_json(), company_name=ctx.company_name)
+    task = task_block("triage", intents=list(ctx.intents), ui_language=ctx.ui_language)
+    return load_prompt(PROMPT).render(task=task, conversation=conversation_block(ctx), company_name=ctx.company_name)
 
 
 def run_triage(model: BaseChatModel, ctx: TaskContext, config: dict | None = None) -> Triage:

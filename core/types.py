@@ -141,6 +141,7 @@ class Draft(Strict):
     tone: Tone
     citations: list[Citation] = Field(default_factory=list)
     unsupported_sentences: list[int] = Field(default_factory=list)
+    notices: list[str] = Field(default_factory=list)  # codes the UI translates, e.g. "injection_suspected"
     abstained: bool = False
     reason: str = ""
     engine: Engine = "offline"
@@ -166,6 +167,7 @@ class AssistResult(Strict):
     answerable: bool = True
     gate_reason: str = ""
     notices: list[str] = Field(default_factory=list)
+    injection_sources: list[str] = Field(default_factory=list)  # where customer text tried to instruct the assistant
     partial_drafts: dict[str, str] = Field(default_factory=dict)  # text a provider streamed before failing
 
     def articles(self) -> list[tuple[list[int], list[Hit]]]:

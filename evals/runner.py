@@ -69,6 +69,12 @@ def _ko_question_pair(ctx: EvalContext) -> DatasetResult:
     return korean.evaluate_pairs(ctx)
 
 
+def _injection_suite(ctx: EvalContext) -> DatasetResult:
+    from evals import injection
+
+    return injection.evaluate(ctx)
+
+
 def _abcd_kb(ctx: EvalContext) -> DatasetResult:
     from evals import kb
 
@@ -83,6 +89,7 @@ DATASETS: tuple[Dataset, ...] = (
     Dataset("ko_3i4k", ("{split}.jsonl",), _ko_3i4k, trains_on_dev=True),
     Dataset("ko_question_pair", ("{split}.jsonl",), _ko_question_pair, trains_on_dev=True),
     Dataset("abcd_kb", ("guidelines.jsonl",), _abcd_kb),
+    Dataset("injection_suite", (), _injection_suite),  # ships in evals/data/injection_suite.jsonl
 )
 NAMES = tuple(d.name for d in DATASETS)
 

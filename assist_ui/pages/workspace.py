@@ -64,6 +64,9 @@ def render_assist_panel(ticket: Ticket, agent: str, result: AssistResult) -> Non
         st.caption("No draft could be produced.")
     else:
         st.caption(render.inert(i18n.t(CITATIONS_NOTE[deps.get_settings().customer_citations])))
+    if any("injection_suspected" in d.notices for d in result.drafts):
+        sources = ", ".join(dict.fromkeys(i18n.source_label(s) for s in result.injection_sources))
+        st.warning(render.inert(i18n.t("draft.injection_notice", sources=sources)), icon=":material/shield:")
     tabs = st.tabs([d.tone.capitalize() for d in result.drafts]) if result.drafts else []
     for tab, draft in zip(tabs, result.drafts):
         with tab:

@@ -10,6 +10,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from chains.injection import plausible_name
 from knowledge.text import lexical_tokens_batch, split_sentences
 
 ANSWERS_PER_TONE = {"concise": 3, "warm": 3, "detailed": 3}
@@ -90,9 +91,20 @@ class Statement:
     is_step: bool = False
 
 
+PLACEHOLDER = re.compile(r"\[[A-Z]+_\d+\]")
+
+
+def greeting_name(name: str) -> str:
+    """The name to greet with: a redaction placeholder or a plausible personal name, else "" (greet neutrally)."""
+    name = name.strip()
+    return name if PLACEHOLDER.fullmatch(name) or plausible_name(name) else ""
+
+
 def greeting(name: str, lang: str) -> str:
+    """'Hi Minji,' — or a neutral greeting when the display name is not a plausible personal name ('REFUNDAPPROVED')."""
+    name = greeting_name(name)
     if lang == "ko":
-        return f"{name} 고객님, 안녕하세요." if name else "고객님, 안녕하세요."
+        return f"{name} 고객님, 안녕하세요." if name else "안녕하세요,"
     return f"Hi {name}," if name else "Hello,"
 
 
