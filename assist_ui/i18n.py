@@ -23,6 +23,16 @@ CATALOG: dict[str, dict[str, str]] = {
     "source.subject": {"en": "subject", "ko": "제목"},
     "source.customer_name": {"en": "customer name", "ko": "고객 이름"},
     "source.message": {"en": "message {n}", "ko": "{n}번째 메시지"},
+    "draft.unsupported_claims": {
+        "en": "Not found in the cited passages or the ticket — check before sending:",
+        "ko": "인용한 문단이나 티켓에서 찾을 수 없습니다. 보내기 전에 확인하세요:",
+    },
+    "claim.url": {"en": "link", "ko": "링크"},
+    "claim.amount": {"en": "amount", "ko": "금액"},
+    "claim.date": {"en": "date", "ko": "날짜"},
+    "claim.promise": {"en": "promise", "ko": "약속"},
+    "claim.citation": {"en": "not supported by its cited passage", "ko": "인용한 문단이 뒷받침하지 않는 문장"},
+    "claim.display_name": {"en": "display name that is not a personal name", "ko": "사람 이름이 아닌 표시 이름"},
     "send.markers_stripped": {
         "en": "Citation markers {markers} were still in your text and were removed before sending.",
         "ko": "답장에 남아 있던 인용 표시 {markers}는 보내기 전에 지웠습니다.",

@@ -63,7 +63,7 @@ def customer_text(draft: Draft, result: AssistResult, agent: str) -> str:
 
 def chosen_from(draft: Draft, result: AssistResult, text: str) -> ChosenSuggestion:
     """The suggestion record of a used draft: the customer's `text`, the draft's citations kept for the audit."""
-    flags = (["abstained"] if draft.abstained else []) + (["unsupported_sentences"] if draft.unsupported_sentences else [])
+    flags = draft.audit_flags()
     return ChosenSuggestion(engine=draft.engine, model=result.model, text=text, tone=draft.tone,
                             citations=list(dict.fromkeys(c.chunk_id for c in draft.citations)),
                             markers=cited_numbers(draft), flags=flags,

@@ -8,6 +8,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
 from chains.calls import invoke_text, stream_text
+from chains.checks import check_sentences
 from chains.context import TaskContext, TaskInput
 from chains.prompts import conversation_block, load_prompt, task_block
 from core.types import Citation, Draft
@@ -52,6 +53,7 @@ def parse_draft(text: str, ctx: TaskContext, tone: str) -> Draft:
     chunk_ids = [h.chunk.id for h in ctx.hits]
     citations: list[Citation] = []
     unsupported: list[int] = []
+    sentences: list[str] = []
     cleaned_lines = []
     index = 0
     for line in text.splitlines():
@@ -65,12 +67,17 @@ def parse_draft(text: str, ctx: TaskContext, tone: str) -> Draft:
             if not valid and CLAIM.search(MARKER.sub("", sentence)) and not _framing(sentence):
                 unsupported.append(index)
             kept.append(sentence)
+            sentences.append(MARKER.sub("", sentence))
             index += 1
         cleaned_lines.append(" ".join(kept) if kept else line)
+    cited: dict[int, list[str]] = {}
+    for c in citations:
+        cited.setdefault(c.sentence_index, []).append(c.chunk_id)
+    claims = check_sentences(sentences, cited, ctx)
     abstained = not ctx.answerable or not citations
     reason = ctx.gate_reason if not ctx.answerable else ("The draft cites no knowledge-base passage." if not citations else "")
     return Draft(text="\n".join(cleaned_lines).strip(), tone=tone, citations=citations,
-                 unsupported_sentences=unsupported, abstained=abstained, reason=reason)
+                 unsupported_sentences=unsupported, unsupported_claims=claims, abstained=abstained, reason=reason)
 
 
 FRAMING = re.compile(r"^(hi|hello|dear|best regards|kind regards|regards|thanks|thank you|if anything|if you have|"

@@ -23,6 +23,7 @@ from langchain_core.language_models import BaseChatModel
 from chains import draft as draft_task
 from chains import summarize as summary_task
 from chains import triage as triage_task
+from chains.checks import repeated_display_name
 from chains.context import TaskContext
 from chains.injection import Finding, plausible_name, scan_ticket
 from chains.models import engine_of, model_name_of
@@ -221,14 +222,18 @@ def _flag_injection(triage: Triage | None, findings: list[Finding]) -> Triage | 
 
 
 def _checked_draft(draft: Draft, ticket: Ticket, findings: list[Finding]) -> Draft:
-    """A flagged ticket's drafts say so."""
-    if not findings:
-        return draft
-    return draft.model_copy(update={"notices": [*draft.notices, "injection_suspected"]})
+    """A flagged ticket's drafts say so; a draft that repeats an implausible display name is flagged too."""
+    updates: dict = {}
+    if findings:
+        updates["notices"] = [*draft.notices, "injection_suspected"]
+    if repeated := repeated_display_name(draft.text, ticket.customer.name):
+        updates["unsupported_claims"] = [*draft.unsupported_claims, repeated]
+    return draft.model_copy(update=updates) if updates else draft
 
 
 def _restore_draft(draft: Draft, redactor: Redactor) -> Draft:
-    return draft.model_copy(update={"text": redactor.restore(draft.text)})
+    claims = [c.model_copy(update={"text": redactor.restore(c.text)}) for c in draft.unsupported_claims]
+    return draft.model_copy(update={"text": redactor.restore(draft.text), "unsupported_claims": claims})
 
 
 def _restore_summary(summary: Summary | None, redactor: Redactor) -> Summary | None:

@@ -136,15 +136,32 @@ class Citation(Strict):
     marker: int
 
 
+ClaimKind = Literal["url", "amount", "date", "promise", "citation", "display_name"]
+
+
+class UnsupportedClaim(Strict):
+    """Something a draft states that neither the cited passages nor the ticket support."""
+
+    kind: ClaimKind
+    text: str
+    sentence_index: int = -1
+
+
 class Draft(Strict):
     text: str
     tone: Tone
     citations: list[Citation] = Field(default_factory=list)
     unsupported_sentences: list[int] = Field(default_factory=list)
+    unsupported_claims: list[UnsupportedClaim] = Field(default_factory=list)
     notices: list[str] = Field(default_factory=list)  # codes the UI translates, e.g. "injection_suspected"
     abstained: bool = False
     reason: str = ""
     engine: Engine = "offline"
+
+    def audit_flags(self) -> list[str]:
+        """What the audit records about this draft: abstention, uncited facts and each unsupported claim."""
+        flags = (["abstained"] if self.abstained else []) + (["unsupported_sentences"] if self.unsupported_sentences else [])
+        return flags + [f"unsupported_{c.kind}: {c.text[:200]}" for c in self.unsupported_claims]
 
 
 class AssistResult(Strict):

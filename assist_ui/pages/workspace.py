@@ -76,6 +76,10 @@ def render_assist_panel(ticket: Ticket, agent: str, result: AssistResult) -> Non
                 st.warning(f"No grounded answer — {render.inert(draft.reason)}", icon=":material/pan_tool:")
             if draft.unsupported_sentences:
                 st.caption(f"{len(draft.unsupported_sentences)} sentence(s) state facts without a source: check them.")
+            if draft.unsupported_claims:
+                st.warning(render.inert("\n".join([i18n.t("draft.unsupported_claims")] + [
+                    f"- {i18n.t('claim.' + c.kind)}: {render.one_line(c.text)[:160]}" for c in draft.unsupported_claims])),
+                    icon=":material/fact_check:")
             st.markdown(render.inert(draft.text))
             render.draft_sources(draft, result.hits)
             st.button("Use this draft", key=f"use::{ticket.id}::{draft.tone}", on_click=reply.use_draft,
