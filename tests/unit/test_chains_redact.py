@@ -5,14 +5,18 @@ import re
 
 import pytest
 
+from chains.pii import find_pii, normalise
 from chains.redact import (
     Redactor,
+    RestoringSink,
+    agent_names,
     customer_names,
     iban_valid,
     luhn_valid,
+    redact_hits,
     redact_ticket,
 )
-from core.types import Ticket
+from core.types import Chunk, Hit, Ticket
 
 
 def redact(text: str, names: list[str] | None = None) -> tuple[str, Redactor]:
@@ -182,3 +186,130 @@ def test_luhn_valid_and_iban_valid_check_digits():
     assert luhn_valid("4111111111111111") and not luhn_valid("4111111111111112")
     assert iban_valid("DE89 3704 0044 0532 0130 00") and not iban_valid("DE88 3704 0044 0532 0130 00")
     assert not iban_valid("DE89 3704")
+
+
+@pytest.mark.parametrize("text, value, kind", [
+    ("my email is daniel at outlook dot com, thanks", "daniel at outlook dot com", "EMAIL"),
+    ("Send it to jin.woo [at] example [dot] co [dot] kr please.", "jin.woo [at] example [dot] co [dot] kr", "EMAIL"),
+    ("Contact: hana ＠ naver.com", "hana ＠ naver.com", "EMAIL"),
+    ("제 번호는 ０１０－２２３４－５６７８ 입니다.", "０１０－２２３４－５６７８", "PHONE"),
+    ("연락처: 0 1 0 9 8 7 6 5 4 3 2", "0 1 0 9 8 7 6 5 4 3 2", "PHONE"),
+    ("전화번호는 공일공 일이삼사 오육칠팔 이에요", "공일공 일이삼사 오육칠팔", "PHONE"),
+    ("card number 5500.0000.0000.0004, expiry 11/27", "5500.0000.0000.0004", "CARD"),
+    ("주민등록번호 8507142345678 입니다", "8507142345678", "RRN"),
+    ("본인확인용 주민번호: ８８０３１５－２０１２３４５", "８８０３１５－２０１２３４５", "RRN"),
+    ("환불은 국민은행 123456-01-234567 로 해주세요.", "123456-01-234567", "ACCOUNT"),
+    ("Please refund to my Shinhan account 110 345 678912.", "110 345 678912", "ACCOUNT"),
+    ("Please leave it with my husband John Smith.", "John Smith", "NAME"),
+    ("담당자 김철수 님이 전화 주신다고 했어요.", "김철수", "NAME"),
+    ("제 이름은 박지훈이에요.", "박지훈", "NAME"),
+    ("이지은 고객님 앞으로 온 택배예요.", "이지은", "NAME"),
+    ("Please ship it to 서울시 강남구 테헤란로 123, 5층.", "서울시 강남구 테헤란로 123", "ADDRESS"),
+    ("예전 주소 역삼동 123-45 로 잘못 갔어요", "역삼동 123-45", "ADDRESS"),
+    ("래미안아파트 101동 1203호 로 배송해주세요", "101동 1203호", "ADDRESS"),
+    ("Deliver to 221B Baker Street, London.", "221B Baker Street", "ADDRESS"),
+    ("My address is 12 Seongsu-ro 7-gil, Seoul.", "12 Seongsu-ro 7-gil", "ADDRESS"),
+    ("My passport number is M12345678.", "M12345678", "PASSPORT"),
+    ("passport: 548391027 (US)", "548391027", "PASSPORT"),
+    ("I was born on 3 May 1990.", "3 May 1990", "DOB"),
+    ("생년월일은 1990년 5월 3일입니다.", "1990년 5월 3일", "DOB"),
+    ("The login came from 203.0.113.45 today.", "203.0.113.45", "IP"),
+    ("my IPv6 is 2001:db8:85a3::8a2e:370:7334", "2001:db8:85a3::8a2e:370:7334", "IP"),
+], ids=lambda v: v if isinstance(v, str) and v.isupper() else None)
+def test_redact_replaces_other_spellings_and_kinds(text, value, kind):
+    redacted, redactor = redact(text)
+
+    assert redactor.placeholders.get(f"[{kind}_1]") == value, redacted
+    assert redactor.restore(redacted) == text
+
+
+@pytest.mark.parametrize("text", [
+    "배송은 11월 20일 오후 2시에 도착 예정이라고 했어요.",
+    "The jacket cost $25.99 and 6만 원 for the other one, paid on 2026-11-03 at 14:30.",
+    "Product code SKU-4471-BLK, invoice INV-2026-00981, tracking 6890 1234 5678.",
+    "우리 아이가 2026-11-02에 주문한 신발이요. 하나 더 주문했는데 2개가 왔어요.",
+    "Version 3.2.1 of the app crashes; receipt no. 20261103-000123.",
+])
+def test_redact_leaves_dates_amounts_codes_and_times(text):
+    assert redact(text)[0] == text
+
+
+def test_normalise_maps_every_character_back_to_the_original():
+    text = "a\u200bb０＠"
+    norm = normalise(text)
+
+    assert norm.text == "ab0@"
+    assert norm.original_span(0, 4) == (0, 5)
+    assert norm.original_span(1, 2) == (2, 3)
+
+
+def test_redact_restores_the_exact_original_with_zero_width_and_full_width_characters():
+    text = "Mail m\u200bark.w＠yahoo．com or call ０１０ ２\u200b４６８ １３５７, born 1990-05-03."
+    redacted, redactor = redact(text)
+
+    assert "yahoo" not in redacted and "１３５７" not in redacted and "1990" not in redacted
+    assert redactor.restore(redacted) == text
+
+
+def test_redact_customer_name_in_any_letter_case():
+    redacted, _ = redact("THIS IS LUCAS MOREAU, or lucas moreau, or Lucas.", ["Lucas Moreau", "Moreau", "Lucas"])
+
+    assert "LUCAS" not in redacted and "lucas" not in redacted and "Lucas" not in redacted
+
+
+def test_redact_everyday_word_name_part_matches_only_as_written():
+    redacted, _ = redact("Grace said I will grace the event.", ["Grace Tan", "Grace"])
+
+    assert redacted == "[NAME_1] said I will grace the event."
+
+
+def test_redact_does_not_find_inside_existing_placeholders():
+    redactor = Redactor()
+    first = redactor.redact("mail jane@example.com")
+
+    assert redactor.redact(first) == first
+
+
+def test_find_pii_merges_overlapping_findings_into_one_span():
+    found = find_pii("Refund to 신한은행 110-123-456789 please")
+
+    assert [(f.kind, f.end - f.start) for f in found] == [("ACCOUNT", len("110-123-456789"))]
+
+
+def test_agent_names_come_from_agent_authors_and_are_redacted():
+    original = Ticket(id="T-2", subject="Help", customer={"name": "Minji Park"}, messages=[
+        {"role": "customer", "author": "Minji Park", "text": "Alex Kim said it was refunded."},
+        {"role": "agent", "author": "Alex Kim", "text": "Hi Minji, Alex here."}])
+
+    redacted, redactor = redact_ticket(original)
+
+    assert agent_names(original) == ["Alex Kim", "Alex", "Kim"]
+    text = redacted.model_dump_json()
+    assert "Alex" not in text and "Minji" not in text
+    assert redactor.restore(redacted.messages[1].text) == "Hi Minji, Alex here."
+
+
+def test_redact_hits_masks_passages_with_the_tickets_placeholders():
+    redactor = Redactor()
+    redactor.redact("write to help@maru.example")
+    hit = Hit(chunk=Chunk(id="c1", article_id="a", title="Contact", url="", text="Mail help@maru.example or 02-1234-5678.",
+                          lang="en", section=""), score=1.0, dense=1.0, lexical=1.0)
+
+    masked = redact_hits([hit], redactor)
+
+    assert masked[0].chunk.text == "Mail [EMAIL_1] or [PHONE_1]."
+    assert hit.chunk.text == "Mail help@maru.example or 02-1234-5678."
+    assert redactor.restore(masked[0].chunk.text) == hit.chunk.text
+
+
+def test_restoring_sink_restores_longer_placeholders_split_across_pieces():
+    redactor = Redactor()
+    redactor.redact("born 1990-05-03, passport M12345678")
+    out: list[str] = []
+    sink = RestoringSink(redactor, out.append)
+
+    for piece in ("DOB [DO", "B_1] and [PASSP", "ORT_1]."):
+        sink(piece)
+    sink.flush()
+
+    assert "".join(out) == "DOB 1990-05-03 and M12345678."
