@@ -14,7 +14,7 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator
 
 from langchain_core.callbacks import UsageMetadataCallbackHandler
@@ -29,7 +29,7 @@ from chains.injection import Finding, plausible_name, scan_ticket
 from chains.models import engine_of, model_name_of
 from chains.offline import OfflineChatModel
 from chains.prompts import prompt_versions
-from chains.redact import RedactionError, Redactor, RestoringSink, redact_ticket
+from chains.redact import RedactionError, Redactor, RestoringSink, redact_hits, redact_ticket
 from chains.results import RecentResults, ResultCache, read_shared, write_shared
 from chains.runner import TaskRunner
 from core.tickets import bounded_ticket
@@ -119,6 +119,7 @@ def compute(ticket: Ticket, deps: AssistDeps, stream: StreamSink | None = None) 
     with _timed(timings, "retrieve"):
         found = retrieve(deps.index, conversation_turns(redacted), k=deps.k)
     ctx = task_context(without_implausible_name(redacted, ticket), found, deps, first_name_placeholder(ticket, redactor))
+    ctx, model = _mask_passages(ctx, redactor, model, deps, notices)
     usage = UsageMetadataCallbackHandler()
     runner = TaskRunner(model, deps.offline, notices, {"callbacks": [usage]}, deps.counters)
     with _timed(timings, "triage"):
@@ -130,7 +131,7 @@ def compute(ticket: Ticket, deps: AssistDeps, stream: StreamSink | None = None) 
     notices.extend(runner.failure_notices())
     engine = runner.overall_engine()
     return AssistResult(
-        ticket_id=ticket.id, triage=triage, summary=_restore_summary(summary, redactor), hits=ctx.hits,
+        ticket_id=ticket.id, triage=triage, summary=_restore_summary(summary, redactor), hits=found.hits,
         drafts=[_checked_draft(_restore_draft(d, redactor), ticket, findings) for d in drafts], engine=engine,
         model=model_name_of(model) if engine == "llm" else model_name_of(deps.offline),
         prompt_versions=prompt_versions(*PROMPTS), timings={k: round(v, 4) for k, v in timings.items()},
@@ -148,6 +149,18 @@ def _redact_for(ticket: Ticket, deps: AssistDeps, notices: list[str]) -> tuple[T
     except RedactionError as exc:
         notices.append(f"Redaction failed ({exc}); nothing was sent to the provider and the offline engine answered.")
         return ticket, Redactor(), deps.offline
+
+
+def _mask_passages(ctx: TaskContext, redactor: Redactor, model: BaseChatModel, deps: AssistDeps,
+                   notices: list[str]) -> tuple[TaskContext, BaseChatModel]:
+    """The passages masked like the ticket before a provider sees them (the agent is shown the originals)."""
+    if engine_of(model) == "offline":
+        return ctx, model
+    try:
+        return replace(ctx, hits=redact_hits(ctx.hits, redactor)), model
+    except RedactionError as exc:
+        notices.append(f"Redaction failed ({exc}); nothing was sent to the provider and the offline engine answered.")
+        return ctx, deps.offline
 
 
 def task_context(redacted: Ticket, found: Retrieval, deps: AssistDeps, first_name: str = "") -> TaskContext:
