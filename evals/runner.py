@@ -75,6 +75,12 @@ def _injection_suite(ctx: EvalContext) -> DatasetResult:
     return injection.evaluate(ctx)
 
 
+def _pii_masking(ctx: EvalContext) -> DatasetResult:
+    from evals import pii
+
+    return pii.evaluate(ctx)
+
+
 def _abcd_kb(ctx: EvalContext) -> DatasetResult:
     from evals import kb
 
@@ -88,6 +94,7 @@ DATASETS: tuple[Dataset, ...] = (
     Dataset("tweetsumm", ("{split}.jsonl",), _tweetsumm),
     Dataset("ko_3i4k", ("{split}.jsonl",), _ko_3i4k, trains_on_dev=True),
     Dataset("ko_question_pair", ("{split}.jsonl",), _ko_question_pair, trains_on_dev=True),
+    Dataset("pii_masking", (), _pii_masking),  # its labelled texts ship in evals/data/, not the data folder
     Dataset("abcd_kb", ("guidelines.jsonl",), _abcd_kb),
     Dataset("injection_suite", (), _injection_suite),  # ships in evals/data/injection_suite.jsonl
 )
