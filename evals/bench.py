@@ -1,7 +1,8 @@
 """`python -m evals.bench --json reports/bench.json [--quick]`: speed and memory of the product's real code paths.
 
 Sections: machine, index_build (per embedding backend, each in its own process, plus int8 vs fp32 Recall@5),
-search_latency (1k … 100k chunks), incremental_reindex, assist_offline, assist_llm_local, model_calls.
+search_latency (1k … 100k chunks), multilingual (the multilingual model's build throughput and query latency beside
+MiniLM's), incremental_reindex, assist_offline, assist_llm_local, model_calls.
 Builds run once; cheap measurements (search, assist) report medians over several runs.
 """
 from __future__ import annotations
@@ -26,6 +27,8 @@ from evals.bench_common import (
     run_child,
     write_json,
 )
+from evals.bench_multilingual import run_multilingual
+from evals.bench_multilingual import summary_lines as multilingual_lines
 from evals.bench_send import run_send
 
 
@@ -44,10 +47,12 @@ class Plan:
     llm_rounds: int = 3
     ttft_repeats: int = 10
     tickets: int = 0                          # 0 = every demo ticket
+    multilingual_texts: int = 256             # the multilingual model embeds ~15-37 texts/s: a sample, not the corpus
 
 
 QUICK = Plan(build_chunks=300, recall_queries=400, latency_queries=40, latency_runs=1, sizes=[1000, 5000],
-             reindex_chunks=2000, reindex_runs=2, assist_rounds=2, llm_rounds=1, ttft_repeats=3, tickets=8)
+             reindex_chunks=2000, reindex_runs=2, assist_rounds=2, llm_rounds=1, ttft_repeats=3, tickets=8,
+             multilingual_texts=64)
 
 
 def section(name: str, fn, *args, log=print):
@@ -111,6 +116,8 @@ def run(plan: Plan, data_dir: Path, quick: bool) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         workdir = Path(tmp)
         build_and_search(plan, data_dir, workdir, report)
+        report["multilingual"] = section("multilingual", run_multilingual, data_dir, plan.multilingual_texts,
+                                         plan.latency_runs, workdir)
         report["incremental_reindex"] = section("incremental_reindex", reindex, plan, data_dir, workdir)
         assisted = section("assist", assist_sections, plan, workdir)
     for key in ("assist_offline", "assist_llm_local", "model_calls"):
@@ -198,7 +205,8 @@ def summary_lines(r: dict) -> list[str]:
     m = r["machine"]
     head = (f"bench ({r['mode']}) on {m['cores']} cores, Python {m['python']}, wall {r['wall_seconds']} s, "
             f"load average {m.get('load_average_at_start')} -> {m.get('load_average_at_end')}")
-    return [head, *build_lines(r), *search_lines(r), *assist_lines(r), *send_lines(r)]
+    return [head, *build_lines(r), *search_lines(r), *multilingual_lines(r.get("multilingual", {})), *assist_lines(r),
+            *send_lines(r)]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,9 +5,11 @@ Pair similarity mirrors the hybrid retriever on two texts:
 - lexical: cosine of TF-IDF vectors over the product's lexical tokens (`knowledge.text.lexical_tokens_batch`,
   Kiwi morphemes for Korean); IDF is fitted on the unlabelled questions of dev (plus the scored split's
   questions when it is not dev);
-- dense: cosine of the index embedder's vectors (MiniLM, the knowledge index backend);
-- combined: (lexical + w * dense) / (1 + w) with w the retriever's dense weight for the pair's language
-  (`knowledge.index.DENSE_WEIGHT`).
+- dense: cosine of the multilingual model's query vectors (e5 "query: " on both sides, as its card says for
+  symmetric pairs), the dense ranker Korean queries use; MiniLM's cosine is kept beside it as `dense_only_minilm`;
+- combined: (lexical + w * minilm + m * multilingual) / (1 + w + m) with w and m the retriever's weights for the
+  pair's language (`knowledge.index.DENSE_WEIGHT`, `MULTILINGUAL_WEIGHT`; m = 0 where the retriever would not
+  use the multilingual ranker, i.e. English against an English index).
 Positive class = same question (`is_duplicate == 0`).
 """
 from __future__ import annotations
@@ -55,21 +57,34 @@ def dense_similarity(embedder, first: list[str], second: list[str]) -> np.ndarra
     return np.einsum("ij,ij->i", embedder.encode(first), embedder.encode(second))
 
 
-def dense_weights(first: list[str], second: list[str]) -> np.ndarray:
-    """The retriever's dense weight for each pair's language."""
-    from knowledge.index import DENSE_WEIGHT
+def multilingual_similarity(first: list[str], second: list[str]) -> np.ndarray:
+    """Row-wise cosine of the multilingual model's query vectors of the two sides."""
+    from knowledge.embeddings import load_multilingual_embedder
+
+    embedder = load_multilingual_embedder()
+    return np.einsum("ij,ij->i", embedder.encode_queries(first), embedder.encode_queries(second))
+
+
+def ranker_weights(first: list[str], second: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The retriever's MiniLM and multilingual weights for each pair's language."""
+    from knowledge.index import DENSE_WEIGHT, MULTILINGUAL_WEIGHT
     from knowledge.text import detect_language
 
-    return np.asarray([DENSE_WEIGHT.get(detect_language(f"{a} {b}"), 1.0) for a, b in zip(first, second)])
+    languages = [detect_language(f"{a} {b}") for a, b in zip(first, second)]
+    minilm = np.asarray([DENSE_WEIGHT.get(lang, 1.0) for lang in languages])
+    multilingual = np.asarray([MULTILINGUAL_WEIGHT.get(lang, 1.0) if lang != "en" else 0.0 for lang in languages])
+    return minilm, multilingual
 
 
 def pair_scores(ctx: EvalContext, model, rows: list[dict]) -> dict[str, np.ndarray]:
-    """Combined, lexical-only and dense-only similarity of each pair."""
+    """Combined, lexical-only and dense-only (multilingual, and MiniLM) similarity of each pair."""
     first, second = [str(r["question1"]) for r in rows], [str(r["question2"]) for r in rows]
     lexical = lexical_similarity(model, first, second)
-    dense = dense_similarity(ctx.embedder(INDEX_EMBEDDINGS), first, second)
-    w = dense_weights(first, second)
-    return {"combined": (lexical + w * dense) / (1 + w), "lexical_only": lexical, "dense_only": dense}
+    minilm = dense_similarity(ctx.embedder(INDEX_EMBEDDINGS), first, second)
+    multilingual = multilingual_similarity(first, second)
+    w, m = ranker_weights(first, second)
+    return {"combined": (lexical + w * minilm + m * multilingual) / (1 + w + m), "lexical_only": lexical,
+            "dense_only": multilingual, "dense_only_minilm": minilm}
 
 
 def same_labels(rows: list[dict]) -> list[int]:
@@ -106,7 +121,7 @@ def evaluate_pairs(ctx: EvalContext) -> DatasetResult:
     else:
         t, _ = best_threshold(same_labels(dev), pair_scores(ctx, model, dev)["combined"].tolist())
         result.metrics["accuracy_at_dev_threshold"] = clean_number(accuracy_at(labels, scored["combined"].tolist(), t))
-    for name in ("lexical_only", "dense_only"):
+    for name in ("lexical_only", "dense_only", "dense_only_minilm"):
         result.baselines[name] = threshold_metrics(labels, scored[name])
     ctx.note(PAIRS, pairs=len(rows), idf_questions=len(questions), positive="is_duplicate == 0 (same question)",
              dev_threshold=f"{FOLDS}-fold CV within dev" if ctx.layout.is_dev else "chosen on all dev pairs")

@@ -69,6 +69,12 @@ def _ko_question_pair(ctx: EvalContext) -> DatasetResult:
     return korean.evaluate_pairs(ctx)
 
 
+def _crosslingual_demo(ctx: EvalContext) -> DatasetResult:
+    from evals import crosslingual
+
+    return crosslingual.evaluate(ctx)
+
+
 def _injection_suite(ctx: EvalContext) -> DatasetResult:
     from evals import injection
 
@@ -94,6 +100,7 @@ DATASETS: tuple[Dataset, ...] = (
     Dataset("tweetsumm", ("{split}.jsonl",), _tweetsumm),
     Dataset("ko_3i4k", ("{split}.jsonl",), _ko_3i4k, trains_on_dev=True),
     Dataset("ko_question_pair", ("{split}.jsonl",), _ko_question_pair, trains_on_dev=True),
+    Dataset("crosslingual_demo", (), _crosslingual_demo),  # its questions ship in evals/data/, not the data folder
     Dataset("pii_masking", (), _pii_masking),  # its labelled texts ship in evals/data/, not the data folder
     Dataset("abcd_kb", ("guidelines.jsonl",), _abcd_kb),
     Dataset("injection_suite", (), _injection_suite),  # ships in evals/data/injection_suite.jsonl

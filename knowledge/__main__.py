@@ -95,6 +95,8 @@ def run_build(args, settings: Settings) -> int:
         print(f"  skipped {name}: {reason}")
     if report.gate:
         print(f"  gate calibration: {report.gate}")
+    if report.multilingual:
+        print(f"  multilingual vectors: {report.multilingual}")
     return 0
 
 
@@ -126,6 +128,16 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
+def multilingual_stats(folder: Path, manifest) -> str:
+    """Whether the multilingual ranker is on for this version, and why not when it is off."""
+    from knowledge.index import load_multilingual, read_chunks
+
+    if not manifest.multilingual:
+        return load_multilingual(folder, manifest, [])[1]
+    ranker, status = load_multilingual(folder, manifest, read_chunks(folder))
+    return f"on ({manifest.multilingual['model_id']}; Korean and cross-lingual queries)" if ranker else status
+
+
 def run_stats(args, settings: Settings) -> int:
     from knowledge.index import read_manifest
 
@@ -134,13 +146,15 @@ def run_stats(args, settings: Settings) -> int:
     if name is None:
         print(f"No index at {root}. Build it with `make index`.", file=sys.stderr)
         return 1
-    manifest = read_manifest(root / "versions" / name)
+    folder = root / "versions" / name
+    manifest = read_manifest(folder)
     langs: dict[str, int] = {}
     for meta in manifest.articles.values():
         langs[meta.get("lang", "?")] = langs.get(meta.get("lang", "?"), 0) + 1
     info = {"version": name, "model_id": manifest.model_id, "articles": len(manifest.articles),
             "chunks": manifest.chunk_count, "languages": langs, "created": manifest.created,
-            "gate": "calibrated" if manifest.gate else "prior (not calibrated)"}
+            "gate": "calibrated" if manifest.gate else "prior (not calibrated)",
+            "multilingual": multilingual_stats(folder, manifest)}
     print(json.dumps(info, ensure_ascii=False, indent=1) if args.json else "\n".join(f"{k}: {v}" for k, v in info.items()))
     return 0
 
