@@ -6,6 +6,7 @@ from langchain_core.messages import BaseMessage
 
 from chains import signals
 from chains.context import TaskContext, TaskInput
+from chains.injection import scan_ticket
 from chains.offline import OfflineChatModel
 from chains.prompts import conversation_block, load_prompt, task_block
 from chains.redact import RedactionError, redact_ticket
@@ -43,4 +44,7 @@ def quick_triage(ticket: Ticket, offline: OfflineChatModel) -> Triage:
     except RedactionError:
         pass  # nothing leaves the machine here, so the raw ticket may be read
     intents = tuple(sorted(set(offline.intent_classifier.labels))) if offline.intent_classifier else ()
-    return run_triage(offline, TaskContext(ticket=ticket, intents=intents))
+    triage = run_triage(offline, TaskContext(ticket=ticket, intents=intents))
+    if not triage.injection_suspected and scan_ticket(ticket):  # the subject and display name count too
+        triage = triage.model_copy(update={"injection_suspected": True})
+    return triage
