@@ -6,7 +6,9 @@ from pathlib import Path
 import streamlit as st
 
 from assist_ui import auth
+from assist_ui.i18n import t
 from desk.db import StoreError
+from desk.encryption import EncryptionKeyError
 
 PAGES = Path(__file__).resolve().parent / "pages"
 ROLE_PAGES = (  # (file, title, icon, lowest role that may open it)
@@ -20,8 +22,8 @@ st.set_page_config(page_title="Support assist", page_icon=":material/support_age
 try:
     user = auth.current_user()
 except StoreError as exc:
-    st.error(f"The desk database cannot be reached: {exc}. Nothing can be shown until it is back.",
-             icon=":material/database:")
+    key = "store.key_problem" if isinstance(exc, EncryptionKeyError) else "store.unreachable"
+    st.error(t(key, error=str(exc)), icon=":material/database:")
     st.stop()
 if user is None:
     st.navigation([st.Page(auth.sign_in_page, title="Sign in", icon=":material/login:")]).run()

@@ -33,6 +33,16 @@ CATALOG: dict[str, dict[str, str]] = {
     "claim.promise": {"en": "promise", "ko": "약속"},
     "claim.citation": {"en": "not supported by its cited passage", "ko": "인용한 문단이 뒷받침하지 않는 문장"},
     "claim.display_name": {"en": "display name that is not a personal name", "ko": "사람 이름이 아닌 표시 이름"},
+    "store.unreachable": {
+        "en": "The desk database cannot be reached: {error}. Nothing can be shown until it is back.",
+        "ko": "데스크 데이터베이스에 연결할 수 없습니다: {error}. 연결이 돌아올 때까지 아무것도 표시할 수 없습니다.",
+    },
+    "store.key_problem": {
+        "en": "The stored text cannot be opened with the configured encryption key: {error}. Set ASSIST_ENCRYPTION_KEY "
+              "to the key (or keys) the text was sealed with; nothing was changed.",
+        "ko": "설정된 암호화 키로 저장된 글을 열 수 없습니다: {error}. 글을 암호화할 때 쓴 키를 ASSIST_ENCRYPTION_KEY에 "
+              "설정하세요. 아무것도 바뀌지 않았습니다.",
+    },
     "send.markers_stripped": {
         "en": "Citation markers {markers} were still in your text and were removed before sending.",
         "ko": "답장에 남아 있던 인용 표시 {markers}는 보내기 전에 지웠습니다.",

@@ -164,3 +164,15 @@ def test_a_page_opened_directly_without_sign_in_shows_the_sign_in_form(app_env):
 
     assert at.text_input(key="sign_in_name") is not None
     assert not [b for b in at.button if b.key == "kb_rebuild"]
+
+
+def test_app_names_the_encryption_key_when_it_cannot_open_the_store(app_env, monkeypatch):
+    monkeypatch.setenv("ASSIST_ENCRYPTION_KEY", "not-a-fernet-key")
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+
+    assert not at.exception, [e.value for e in at.exception]
+    shown = " ".join(e.value for e in at.error)
+    assert "ASSIST_ENCRYPTION_KEY" in shown and "cannot be reached" not in shown
+    assert "not-a-fernet-key" not in shown
