@@ -6,6 +6,8 @@ import sys
 import time
 from pathlib import Path
 
+from core.cli import positive_int
+
 CACHE_DIR = Path("var") / "eval_cache"  # under ASSIST_HOME
 
 
@@ -24,16 +26,6 @@ def parser() -> argparse.ArgumentParser:
                    help="where built indexes are kept between runs (default: var/eval_cache under ASSIST_HOME)")
     p.add_argument("--no-cache", action="store_true", help="build every index afresh and keep nothing on disk")
     return p
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def selected(only: str) -> list[str] | None:

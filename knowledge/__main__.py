@@ -7,6 +7,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from core.cli import positive_int
 from core.settings import Settings, load_settings
 from knowledge.build import BuildRefused, build_folder
 from knowledge.embeddings import EmbeddingError, load_embedder
@@ -20,13 +21,6 @@ EXIT_CODES = """exit codes:
   1  index or model problem (no index, unreadable index, unknown version, nothing to restore)
   2  bad input (missing source folder, bad questions file, bad arguments)
   3  build refused: it would leave no articles or remove more than half of the live ones (see build --allow-shrink)"""
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more (got {value})")
-    return value
 
 
 def _parser() -> argparse.ArgumentParser:
