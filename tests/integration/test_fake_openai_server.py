@@ -56,12 +56,6 @@ SCRIPTED_DECISION = {
 }
 
 
-@pytest.fixture(scope="module")
-def server():
-    with FakeOpenAIServer() as fake:
-        yield fake
-
-
 @pytest.fixture(autouse=True)
 def clean_server(request, monkeypatch):
     for name in PROXY_VARS:

@@ -17,13 +17,6 @@ from chains.structured import MalformedOutputError
 from chains.triage import run_triage
 from core.settings import load_settings
 from core.types import Triage
-from evals.fake_openai_server import FakeOpenAIServer
-
-
-@pytest.fixture(scope="module")
-def server():
-    with FakeOpenAIServer() as srv:
-        yield srv
 
 
 @pytest.fixture(autouse=True)

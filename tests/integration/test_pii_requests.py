@@ -13,14 +13,7 @@ from chains.pipeline import assist
 from chains.runtime import build_deps
 from core.settings import load_settings
 from core.types import Ticket
-from evals.fake_openai_server import FakeOpenAIServer
 from evals.pii import load_examples
-
-
-@pytest.fixture(scope="module")
-def server():
-    with FakeOpenAIServer() as srv:
-        yield srv
 
 
 def llm_deps(server, index):
