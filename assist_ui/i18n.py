@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from assist_ui import deps
+from assist_ui.catalogs import audit as audit_labels, gaps as gaps_labels
 
 LANGUAGES = ("en", "ko")
 CATALOG: dict[str, dict[str, str]] = {
@@ -48,6 +49,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "ko": "답장에 남아 있던 인용 표시 {markers}는 보내기 전에 지웠습니다.",
     },
 }
+for _labels in (audit_labels.LABELS, gaps_labels.LABELS):
+    CATALOG.update(_labels)
 
 
 def ui_language() -> str:

@@ -210,6 +210,13 @@ class SuggestionRecord(Strict):
     prompt_versions: dict[str, str] = Field(default_factory=dict)
     suggested_at: datetime | None = None
     rating: Rating | None = None
+    feedback_reason: str = ""
+    # The ticket as the assistant read it, kept for leads' reports and the KB-gap loop.
+    intent: str = ""
+    language: str = ""
+    abstained: bool = False  # the assistant found no grounded answer on this ticket
+    question: str = ""  # the customer's latest message, personal data masked
+    cost_usd: float = Field(default=0.0, ge=0.0)  # provider cost of the assist behind this reply
 
 
 class AuditEvent(Strict):
@@ -236,3 +243,17 @@ class AuditEvent(Strict):
     prompt_versions: dict[str, str] = Field(default_factory=dict)
     suggested_at: datetime | None = None
     sent_at: datetime
+    feedback_reason: str = ""
+    intent: str = ""
+    language: str = ""
+    abstained: bool = False
+    question: str = ""
+    cost_usd: float = Field(default=0.0, ge=0.0)
+    opened_at: datetime | None = None  # when this agent first opened the ticket (server clock)
+    first_typed_at: datetime | None = None  # when this agent first saved text in the reply box
+    handle_seconds: float | None = Field(default=None, ge=0.0)  # sent_at - opened_at
+
+    @property
+    def used_suggestion(self) -> bool:
+        """Whether the reply started from a suggested draft."""
+        return bool(self.suggested)

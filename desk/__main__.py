@@ -138,6 +138,7 @@ def _erase_lines(verb: str, counts: dict[str, int], demo: bool) -> str:
         f"  outbox entries deleted: {counts['outbox']}",
         f"  working drafts deleted: {counts['working_state']}",
         f"  ticket statuses deleted: {counts['ticket_state']}",
+        f"  feedback deleted: {counts.get('feedback', 0)}",
         f"  audit events anonymised: {counts['audit_events']} (text removed, ticket id replaced, numbers kept)",
         f"  cached assist results deleted: {counts['assist_cache']}",
         files,

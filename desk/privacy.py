@@ -25,9 +25,9 @@ from desk.retention import anonymise_audit
 from desk.store import DeskStore
 
 ERASED_PREFIX = "erased-"
-_PER_TICKET = (tables.ticket_state, tables.sent_replies, tables.outbox, tables.working_state)
-_TEXT_COLUMNS = {"sent_replies": ("text",), "outbox": ("text",), "audit_events": ("suggested", "sent"),
-                 "working_state": ("text", "suggestion")}
+_PER_TICKET = (tables.ticket_state, tables.sent_replies, tables.outbox, tables.working_state, tables.feedback)
+_TEXT_COLUMNS = {"sent_replies": ("text",), "outbox": ("text",), "audit_events": ("suggested", "sent", "question"),
+                 "working_state": ("text", "suggestion"), "feedback": ("suggested", "comment")}
 
 
 class UnknownCustomer(LookupError):

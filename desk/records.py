@@ -81,6 +81,11 @@ class ChosenSuggestion(DeskRecord):
     flags: list[str] = Field(default_factory=list)
     prompt_versions: dict[str, str] = Field(default_factory=dict)
     suggested_at: datetime | None = None
+    intent: str = ""
+    language: str = ""
+    abstained: bool = False
+    question: str = ""
+    cost_usd: float = 0.0
 
     def as_record(self, rating: int | None = None) -> SuggestionRecord:
         """The SuggestionRecord the audit event is built from, with the agent's rating."""
@@ -98,6 +103,8 @@ class WorkingState(DeskRecord):
     rating: WorkingRating | None = None
     idempotency_key: str | None = None
     updated_at: datetime
+    opened_at: datetime | None = None
+    first_typed_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ def anonymise_audit(connection: Connection, cipher: TextCipher, where: ColumnEle
         flags = json.loads(row.flags)
         added = [TEXT_REMOVED_FLAG] + ([UNEDITED_FLAG] if sent == suggested else [])
         flags += [flag for flag in added if flag not in flags]
-        values = {"suggested": REMOVED_TEXT if suggested else "", "sent": REMOVED_TEXT,
+        values = {"suggested": REMOVED_TEXT if suggested else "", "sent": REMOVED_TEXT, "question": "",
                   "flags": json.dumps(flags, ensure_ascii=False, sort_keys=True)}
         connection.execute(update(table).where(table.c.id == row.id).values(**values))
     return len(rows)

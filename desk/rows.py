@@ -3,16 +3,17 @@ sealed on the way in and opened on the way out; and the check that the configure
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from sqlalchemy import Connection, Engine, delete, select
 
 from core.types import AuditEvent
 from desk import tables
 from desk.encryption import PREFIX, TextCipher
-from desk.records import ChosenSuggestion, WorkingState, check_row
+from desk.records import UNEDITED_FLAG, ChosenSuggestion, WorkingState, check_row
 
 JSON_FIELDS = ("citations", "flags", "prompt_versions")
-AUDIT_TEXT_FIELDS = ("suggested", "sent")
+AUDIT_TEXT_FIELDS = ("suggested", "sent", "question")
 SEALED_COLUMNS = (  # (table, text column, order column): where sealed text lives
     (tables.audit_events, "sent", "id"), (tables.sent_replies, "text", "id"), (tables.outbox, "text", "id"),
     (tables.working_state, "text", "updated_at"),
@@ -35,6 +36,8 @@ def audit_row(event: AuditEvent, cipher: TextCipher) -> dict:
     """An audit event as a checked table row, its lists and dicts as JSON text, its texts sealed."""
     row = event.model_dump(exclude={"id"})
     check_row(tables.audit_events, row)
+    row["used_suggestion"] = event.used_suggestion
+    row["unedited"] = UNEDITED_FLAG in event.flags or (event.used_suggestion and event.sent == event.suggested)
     for field in JSON_FIELDS:
         row[field] = json.dumps(row[field], ensure_ascii=False, sort_keys=True)
     for field in AUDIT_TEXT_FIELDS:
@@ -74,4 +77,20 @@ def audit_from_row(row: dict, cipher: TextCipher) -> AuditEvent:
         row[field] = json.loads(row[field])
     for field in AUDIT_TEXT_FIELDS:
         row[field] = cipher.open(row[field], "audit text")
+    for derived in ("used_suggestion", "unedited"):
+        row.pop(derived, None)
     return AuditEvent.model_validate(row)
+
+
+def handle_timing(connection: Connection, ticket_id: str, agent: str, sent_at: datetime) -> dict:
+    """When the agent opened the ticket and first typed, from the working state, and the handle time
+    (sent - opened, in seconds); empty when the reply was composed without a working state."""
+    table = tables.working_state
+    query = select(table.c.opened_at, table.c.first_typed_at).where(
+        table.c.ticket_id == ticket_id, table.c.agent == agent)
+    row = connection.execute(query).first()
+    if row is None or row.opened_at is None:
+        return {}
+    opened = tables.as_utc(row.opened_at)
+    return {"opened_at": opened, "first_typed_at": row.first_typed_at,
+            "handle_seconds": max(0.0, (tables.as_utc(sent_at) - opened).total_seconds())}

@@ -373,4 +373,10 @@ def build_audit_event(
         prompt_versions=dict(suggestion.prompt_versions),
         suggested_at=suggestion.suggested_at,
         sent_at=sent_at,
+        feedback_reason=suggestion.feedback_reason,
+        intent=suggestion.intent,
+        language=suggestion.language,
+        abstained=suggestion.abstained,
+        question=suggestion.question,
+        cost_usd=suggestion.cost_usd,
     )

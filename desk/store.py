@@ -23,7 +23,7 @@ from desk.records import (
     WorkingState, check_row, new_idempotency_key,
 )
 from desk.rows import (
-    audit_from_row, audit_row, check_stored_text_opens, delete_working_state, insert_audit, plain,
+    audit_from_row, audit_row, check_stored_text_opens, delete_working_state, handle_timing, insert_audit, plain,
     working_state_from_row,
 )
 
@@ -190,6 +190,7 @@ class DeskStore:
             outbox_id = outbox.insert_pending(connection, self._insert(tables.outbox), queued)
             if outbox_id is None:
                 return self._entry_for_known_key(connection, reply.idempotency_key), False
+            audit_values |= handle_timing(connection, reply.ticket_id, reply.agent, event.sent_at)
             connection.execute(tables.sent_replies.insert().values(**sent))
             connection.execute(self._upsert(tables.ticket_state, replied, keys=("ticket_id",)))
             outbox.link_audit(connection, outbox_id, insert_audit(connection, audit_values))
@@ -278,13 +279,37 @@ class DeskStore:
             raise InvalidField(f"The rating must be -1, 1 or None, not {changes['rating']!r}.")
         if changes.get("suggestion") is not None:
             changes["suggestion"] = ChosenSuggestion.model_validate(changes["suggestion"])
-        values = {"ticket_id": ticket_id, "agent": agent, "text": "", **changes, "updated_at": _now()}
+        now = _now()
+        values = {"ticket_id": ticket_id, "agent": agent, "text": "", **changes, "updated_at": now}
         check_row(tables.working_state, plain(values))
         if values.get("suggestion") is not None:
             values["suggestion"] = self._cipher.seal(values["suggestion"].model_dump_json())
+        typed = bool(str(changes.get("text") or "").strip())
         values["text"] = self._cipher.seal(values["text"])
-        statement = self._upsert(tables.working_state, values, keys=("ticket_id", "agent"),
-                                 changing=(*changes, "updated_at"))
+        values |= {"opened_at": now} | ({"first_typed_at": now} if typed else {})
+        table = tables.working_state
+        statement = self._insert(table).values(**values)
+        updates = {column: statement.excluded[column] for column in (*changes, "updated_at")}
+        updates["opened_at"] = func.coalesce(table.c.opened_at, statement.excluded.opened_at)
+        if typed:
+            updates["first_typed_at"] = func.coalesce(table.c.first_typed_at, statement.excluded.first_typed_at)
+        statement = statement.on_conflict_do_update(index_elements=["ticket_id", "agent"], set_=updates)
+        with self._begin() as connection:
+            connection.execute(statement)
+
+    def note_opened(self, ticket_id: str, agent: str) -> None:
+        """Remember, on the server clock, when the agent first opened the ticket for the reply being
+        composed (the start of its handle time); opening it again changes nothing."""
+        now = _now()
+        table = tables.working_state
+        values = {"ticket_id": ticket_id, "agent": agent, "text": self._cipher.seal(""), "updated_at": now,
+                  "opened_at": now}
+        check_row(table, {"ticket_id": ticket_id, "agent": agent})
+        statement = self._insert(table).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=["ticket_id", "agent"],
+            set_={"opened_at": func.coalesce(table.c.opened_at, statement.excluded.opened_at)},
+        )
         with self._begin() as connection:
             connection.execute(statement)
 
@@ -359,6 +384,20 @@ class DeskStore:
         statement = self._insert(tables.assist_cache).values(**values).on_conflict_do_nothing()
         with self._begin() as connection:
             connection.execute(statement)
+
+    # For modules that keep their own queries on the store's tables (feedback, reports)
+
+    def connection(self):
+        """A read connection whose database errors never carry row values."""
+        return self._connect()
+
+    def transaction(self):
+        """A transaction whose database errors never carry row values."""
+        return self._begin()
+
+    def insert(self, table: Table) -> Insert:
+        """This backend's insert construct, which supports ON CONFLICT."""
+        return self._insert(table)
 
     # Helpers
 

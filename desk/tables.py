@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (
-    CheckConstraint, Column, DateTime, Float, ForeignKey, Integer, MetaData, String, Table, Text,
-    TypeDecorator,
+    Boolean, CheckConstraint, Column, DateTime, Float, ForeignKey, Integer, MetaData, String, Table, Text,
+    TypeDecorator, UniqueConstraint,
 )
 
 
@@ -51,6 +51,17 @@ audit_events = Table(
     Column("prompt_versions", Text, nullable=False),
     Column("suggested_at", UtcDateTime, nullable=True),
     Column("sent_at", UtcDateTime, nullable=False, index=True),
+    Column("feedback_reason", String(32), nullable=False, default=""),
+    Column("intent", String(64), nullable=False, default="", index=True),
+    Column("language", String(16), nullable=False, default=""),
+    Column("abstained", Boolean, nullable=False, default=False),
+    Column("question", Text, nullable=False, default=""),
+    Column("cost_usd", Float, nullable=False, default=0.0),
+    Column("used_suggestion", Boolean, nullable=False, default=True),
+    Column("unedited", Boolean, nullable=False, default=False),
+    Column("opened_at", UtcDateTime, nullable=True),
+    Column("first_typed_at", UtcDateTime, nullable=True),
+    Column("handle_seconds", Float, nullable=True),
 )
 
 ticket_state = Table(
@@ -78,6 +89,8 @@ working_state = Table(
     Column("rating", Integer, nullable=True),
     Column("idempotency_key", String(64), nullable=True),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("opened_at", UtcDateTime, nullable=True),
+    Column("first_typed_at", UtcDateTime, nullable=True),
     CheckConstraint("rating IN (-1, 1)", name="ck_working_state_rating"),
 )
 
@@ -109,4 +122,37 @@ assist_cache = Table(
     Column("key", String(255), primary_key=True),
     Column("payload", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+)
+
+FEEDBACK_REASONS = ("wrong_facts", "not_relevant", "wrong_tone", "missing_information", "other")
+
+feedback = Table(
+    "feedback", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("suggestion_key", String(64), nullable=False),
+    Column("user", String(255), nullable=False),
+    Column("ticket_id", String(255), nullable=False, index=True),
+    Column("rating", Integer, nullable=False),
+    Column("reason", String(32), nullable=False, default=""),
+    Column("comment", Text, nullable=False, default=""),
+    Column("suggested", Text, nullable=False, default=""),
+    Column("engine", String(16), nullable=False, default=""),
+    Column("model", String(255), nullable=False, default=""),
+    Column("tone", String(64), nullable=False, default=""),
+    Column("intent", String(64), nullable=False, default=""),
+    Column("prompt_versions", Text, nullable=False, default="{}"),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False, index=True),
+    UniqueConstraint("suggestion_key", "user", name="uq_feedback_suggestion_user"),
+    CheckConstraint("rating IN (-1, 1)", name="ck_feedback_rating"),
+)
+
+baseline_handle_times = Table(
+    "baseline_handle_times", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("replied_at", UtcDateTime, nullable=False, index=True),
+    Column("handle_seconds", Float, nullable=False),
+    Column("agent", String(255), nullable=False, default=""),
+    Column("intent", String(64), nullable=False, default=""),
+    Column("source", String(255), nullable=False, default=""),
 )
