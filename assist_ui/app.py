@@ -14,6 +14,7 @@ PAGES = Path(__file__).resolve().parent / "pages"
 ROLE_PAGES = (  # (file, title, icon, lowest role that may open it)
     ("workspace.py", "Agent workspace", ":material/forum:", "agent"),
     ("audit.py", "Audit", ":material/fact_check:", "lead"),
+    ("kb_gaps.py", "Missing articles", ":material/help_center:", "lead"),
     ("knowledge.py", "Knowledge", ":material/menu_book:", "admin"),
     ("users.py", "Users", ":material/group:", "admin"),
 )
