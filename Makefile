@@ -26,6 +26,7 @@ index: install
 
 run: install
 	$(BIN)/python -m knowledge build --if-missing
+	@echo "Tip: on a fresh database, '$(BIN)/python -m desk demo-seed' fills the Audit page and the lead report with labelled demo activity."
 	$(BIN)/streamlit run assist_ui/app.py --server.headless true --server.address $(ADDRESS) --server.port $(PORT) \
 		--browser.gatherUsageStats false --server.fileWatcherType none
 

@@ -1,6 +1,9 @@
 """`python -m desk users add|list|set-role|set-password|disable|enable` — accounts and roles of the desk;
 `keygen` — a new key for ASSIST_ENCRYPTION_KEY; `purge` — remove text older than the retention period;
-`privacy export|erase` — everything stored about one customer, as JSON or erased.
+`privacy export|erase` — everything stored about one customer, as JSON or erased;
+`demo-seed` — demo activity for a fresh database; `report` — the lead report (ROI numbers);
+`export` — audit events as CSV or XLSX; `feedback export` — feedback as JSON lines;
+`baseline import` — historical handle times from a CSV.
 
 Exit status: 0 done, 1 the request was refused (the message says why), 2 bad arguments.
 """
@@ -10,9 +13,10 @@ import argparse
 import getpass
 import json
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from core.cli import positive_int
 from core.settings import DEMO_TICKETS, Settings, load_settings
 
 
@@ -48,7 +52,52 @@ def _parser() -> argparse.ArgumentParser:
     erase = privacy.add_parser("erase", help="delete the customer's data; audit numbers stay, anonymous")
     erase.add_argument("--customer", required=True, metavar="EMAIL_OR_TICKET_ID")
     erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    _lead_parsers(sub)
     return parser
+
+
+def _lead_parsers(sub) -> None:
+    """demo-seed, report, export, feedback export and baseline import."""
+    seed = sub.add_parser("demo-seed", help="fill a fresh database with labelled demo activity")
+    seed.add_argument("--weeks", type=positive_int, default=6, help="weeks of activity, ending today (default 6)")
+    seed.add_argument("--replies", type=positive_int, default=600, help="audited replies in all (default 600)")
+    seed.add_argument("--seed", type=int, default=7, help="random seed; the same seed gives the same data")
+    seed.add_argument("--end", type=_when, metavar="DATE", help="the day the activity ends (default today, UTC)")
+    seed.add_argument("--force", action="store_true", help="add demo data even though the audit log has events")
+    report = sub.add_parser("report", help="the lead report: acceptance, edits, handle time, time saved, cost")
+    _window(report)
+    report.add_argument("--baseline-until", type=_when, metavar="DATE",
+                        help="replies before this are the baseline (default: imported baseline times)")
+    report.add_argument("--agent", action="extend", nargs="+", default=[], metavar="NAME", help="only these agents")
+    report.add_argument("--intent", action="extend", nargs="+", default=[], metavar="INTENT", help="only these intents")
+    report.add_argument("--json", action="store_true", help="print the report as JSON")
+    export = sub.add_parser("export", help="every audit event with its texts, as CSV or XLSX")
+    export.add_argument("--format", required=True, choices=["csv", "xlsx"])
+    export.add_argument("--out", required=True, type=Path, metavar="FILE", help="a new file (mode 0600)")
+    _window(export)
+    feedback = sub.add_parser("feedback", help="feedback on suggestions").add_subparsers(dest="action", required=True)
+    lines = feedback.add_parser("export", help="one JSON line per feedback row, with its ticket (for the evals)")
+    lines.add_argument("--out", required=True, type=Path, metavar="FILE.jsonl", help="a new file (mode 0600)")
+    _window(lines)
+    baseline = sub.add_parser("baseline", help="historical handle times").add_subparsers(dest="action", required=True)
+    imported = baseline.add_parser("import", help="import replied_at,handle_seconds[,agent,intent] rows from a CSV")
+    imported.add_argument("file", type=Path, metavar="FILE.csv")
+    imported.add_argument("--source", default="", help="where the times come from (default: the file name)")
+
+
+def _window(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--since", type=_when, metavar="DATE", help="from this date or time (UTC, inclusive)")
+    parser.add_argument("--until", type=_when, metavar="DATE", help="up to this date or time (UTC, exclusive)")
+
+
+def _when(value: str) -> datetime:
+    """An ISO date (YYYY-MM-DD, midnight UTC) or date-time; without an offset it is UTC."""
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an ISO date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM[:SS][+00:00]), not {value!r}") from None
+    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
 
 
 def _days(value: str) -> int:
@@ -152,6 +201,78 @@ def confirm(question: str) -> bool:
     return input(question).strip().lower() in ("y", "yes")
 
 
+def run_lead(args, store, settings: Settings) -> str:
+    """demo-seed, report, export, feedback export or baseline import; returns what to print."""
+    from desk.report import AuditFilter
+
+    if args.command == "demo-seed":
+        from desk.demo_seed import seed_demo
+
+        summary = seed_demo(store, args.weeks, args.replies, args.seed, force=args.force, end=args.end)
+        return "\n".join(summary.lines())
+    if args.command == "baseline":
+        from desk.baseline import import_baseline
+
+        return "\n".join(import_baseline(store, args.file, args.source).lines(args.file))
+    if args.command == "feedback":
+        from desk.export import export_feedback
+
+        rows, with_ticket = export_feedback(store, settings.tickets_path, args.out, args.since, args.until)
+        return f"Exported {rows:,} feedback rows ({with_ticket:,} with their ticket) to {args.out} (mode 0600)."
+    audit_filter = AuditFilter(since=args.since, until=args.until)
+    if args.command == "export":
+        from desk.export import export_file
+
+        rows = export_file(store, audit_filter, args.format, args.out)
+        return f"Exported {rows:,} audit events to {args.out} (mode 0600)."
+    from desk.report import lead_report
+
+    audit_filter = AuditFilter(since=args.since, until=args.until, agents=tuple(args.agent),
+                               intents=tuple(args.intent))
+    report = lead_report(store, audit_filter, args.baseline_until)
+    return json.dumps(report, ensure_ascii=False, indent=1) if args.json else "\n".join(report_lines(report))
+
+
+def report_lines(report: dict) -> list[str]:
+    """The lead report as readable text, the assumptions at the end."""
+    period, handle, saved, base = report["period"], report["handle_time"], report["time_saved"], report["baseline"]
+    lines = [
+        f"Lead report, {period['since'] or 'first reply'} to {period['until'] or 'now'} (UTC)",
+        f"  replies: {report['replies']:,} ({report['with_suggestion']:,} with a suggestion, "
+        f"{report['without_suggestion']:,} without)",
+        f"  accepted with light edits: {_percent(report['acceptance_rate'])}; sent unedited: "
+        f"{_percent(report['unedited_share'])}; median edit distance: {_value(report['median_edit_distance'])}",
+        f"  median handle time: {_value(handle['with_suggestion_median_seconds'])} s with a suggestion, "
+        f"{_value(handle['without_suggestion_median_seconds'])} s without "
+        f"({handle['left_out_over_cap']:,} left out as over the cap)",
+        f"  baseline ({base['source']}): {_value(base['median_handle_seconds'])} s median over {base['replies']:,} replies"
+        + (f" before {base['until']}" if base['until'] else ""),
+        f"  time saved (against {saved['compared_with'].replace('_', ' ')}): {_value(saved['per_reply_seconds'])} s "
+        f"per reply, {_value(saved['total_hours'])} hours in all",
+        f"  model cost: ${report['cost_total_usd']:.4f} in all, ${report['cost_per_reply_usd'] or 0:.6f} per reply",
+        f"  ratings: {report['thumbs_up']:,} up, {report['thumbs_down']:,} down",
+    ]
+    for title, key in (("By agent", "by_agent"), ("By prompt version", "by_prompt_version"), ("By week", "by_week")):
+        lines.append(f"{title}:")
+        lines += [f"  {name}: {g['replies']:,} replies, accepted {_percent(g['acceptance_rate'])}, median handle "
+                  f"{_value(g['median_handle_seconds'])} s, {g['thumbs_up']} up / {g['thumbs_down']} down"
+                  for name, g in report[key].items()]
+    rejected = report["rejections_by_intent"]
+    if rejected:
+        lines.append("Most rejected intents:")
+        lines += [f"  {intent}: " + ", ".join(f"{reason} {n}" for reason, n in reasons.items())
+                  for intent, reasons in list(rejected.items())[:5]]
+    return lines + ["Assumptions:", *(f"  - {text}" for text in report["assumptions"])]
+
+
+def _percent(share: float | None) -> str:
+    return "n/a" if share is None else f"{share:.0%}"
+
+
+def _value(number: float | None) -> str:
+    return "n/a" if number is None else f"{number:,}"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "keygen":
@@ -173,8 +294,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(run_users(args, Accounts(store)))
             elif args.command == "purge":
                 print(run_purge(args, store, settings))
-            else:
+            elif args.command == "privacy":
                 print(run_privacy(args, store, settings))
+            else:
+                print(run_lead(args, store, settings))
     except (AccountError, StoreError, UnknownCustomer, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

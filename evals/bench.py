@@ -2,7 +2,8 @@
 
 Sections: machine, index_build (per embedding backend, each in its own process, plus int8 vs fp32 Recall@5),
 search_latency (1k … 100k chunks), multilingual (the multilingual model's build throughput and query latency beside
-MiniLM's), incremental_reindex, assist_offline, assist_llm_local, model_calls.
+MiniLM's), incremental_reindex, assist_offline, assist_llm_local, model_calls, send, audit (page query and lead
+report over 100k audited replies).
 Builds run once; cheap measurements (search, assist) report medians over several runs.
 """
 from __future__ import annotations
@@ -27,6 +28,8 @@ from evals.bench_common import (
     run_child,
     write_json,
 )
+from evals.bench_audit import run_audit
+from evals.bench_audit import summary_lines as audit_lines
 from evals.bench_multilingual import run_multilingual
 from evals.bench_multilingual import summary_lines as multilingual_lines
 from evals.bench_send import run_send
@@ -48,11 +51,13 @@ class Plan:
     ttft_repeats: int = 10
     tickets: int = 0                          # 0 = every demo ticket
     multilingual_texts: int = 256             # the multilingual model embeds ~15-37 texts/s: a sample, not the corpus
+    audit_records: int = 100_000
+    audit_runs: int = 20
 
 
 QUICK = Plan(build_chunks=300, recall_queries=400, latency_queries=40, latency_runs=1, sizes=[1000, 5000],
              reindex_chunks=2000, reindex_runs=2, assist_rounds=2, llm_rounds=1, ttft_repeats=3, tickets=8,
-             multilingual_texts=64)
+             multilingual_texts=64, audit_records=10_000, audit_runs=5)
 
 
 def section(name: str, fn, *args, log=print):
@@ -125,6 +130,7 @@ def run(plan: Plan, data_dir: Path, quick: bool) -> dict:
     report["assist_setup"] = {**assisted.get("setup", {}),
                               **{k: assisted[k] for k in ("section_seconds", "load_1min_start_end") if k in assisted}}
     report["send"] = section("send", run_send)
+    report["audit"] = section("audit", run_audit, plan.audit_records, plan.audit_runs)
     report["main_process_peak_rss_mb"] = peak_rss_mb()
     report["machine"]["load_average_at_end"] = load_average()
     report["cpu_seconds"] = cpu_seconds()
@@ -206,7 +212,7 @@ def summary_lines(r: dict) -> list[str]:
     head = (f"bench ({r['mode']}) on {m['cores']} cores, Python {m['python']}, wall {r['wall_seconds']} s, "
             f"load average {m.get('load_average_at_start')} -> {m.get('load_average_at_end')}")
     return [head, *build_lines(r), *search_lines(r), *multilingual_lines(r.get("multilingual", {})), *assist_lines(r),
-            *send_lines(r)]
+            *send_lines(r), *audit_lines(r.get("audit", {}))]
 
 
 def main(argv: list[str] | None = None) -> int:
