@@ -25,6 +25,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", type=Path, default=None,
                    help="where built indexes are kept between runs (default: var/eval_cache under ASSIST_HOME)")
     p.add_argument("--no-cache", action="store_true", help="build every index afresh and keep nothing on disk")
+    p.add_argument("--feedback", type=Path, default=None, metavar="FILE.jsonl",
+                   help="instead of the datasets, score the product on agents' ratings exported by "
+                        "`python -m desk feedback export` (a regression set)")
     return p
 
 
@@ -53,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     args.data_dir = args.data_dir or settings.data_path
     args.cache_dir = args.cache_dir or settings.resolve(CACHE_DIR)
     only = selected(args.only)
+    if args.feedback is not None:
+        return run_feedback(args, only)
     if not args.data_dir.is_dir():
         print(f"error: data folder {args.data_dir} does not exist", file=sys.stderr)
         return 2
@@ -73,6 +78,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         report.write_markdown(args.markdown, outcome.results, meta)
     return 1 if outcome.errors else 0
+
+
+def run_feedback(args: argparse.Namespace, only: list[str] | None) -> int:
+    """`--feedback FILE.jsonl`: the regression set of agents' ratings, not the datasets."""
+    from evals import feedback
+
+    if only:
+        print("error: --only selects datasets; it does not apply with --feedback", file=sys.stderr)
+        return 2
+    return feedback.main(args.feedback, engine=args.engine, json_path=args.json, markdown_path=args.markdown,
+                         limit=args.limit)
 
 
 if __name__ == "__main__":
