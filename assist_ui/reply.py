@@ -10,7 +10,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from assist_ui import deps, render, state
 from assist_ui.i18n import t
+from assist_ui.feedback_box import render_feedback, saved_feedback
 from assist_ui.rewrite_tools import render_rewrite_tools
+from chains.redact import Redactor, customer_names
 from chains.customer_text import cited_numbers, for_customer, markers_in, strip_markers
 from core.types import AssistResult, Draft, SuggestionRecord, Ticket
 from desk.db import StoreError
@@ -19,6 +21,7 @@ from desk.send import retry_delivery, send_reply
 
 log = logging.getLogger(__name__)
 STORE_ERRORS = (StoreError, SQLAlchemyError, OSError)
+MAX_QUESTION_CHARS = 2000
 NOT_SAVED = "The desk database is unavailable: your text is kept in this browser but not yet saved on the server."
 
 
@@ -47,11 +50,6 @@ def _save_text(ticket_id: str, agent: str) -> None:
     text = st.session_state.get(state.reply_widget_key(ticket_id), "")
     state.set_reply_text(ticket_id, text)
     _save(ticket_id, agent, text=text)
-
-
-def _save_rating(ticket_id: str, agent: str) -> None:
-    value = st.session_state.get(state.rating_widget_key(ticket_id))
-    _save(ticket_id, agent, rating=None if value is None else (1 if value == 1 else -1))
 
 
 def customer_text(draft: Draft, result: AssistResult, agent: str) -> str:
@@ -102,8 +100,9 @@ def render_confirmation(ticket: Ticket, agent: str, result: AssistResult | None)
 
 
 def render_reply_box(ticket: Ticket, agent: str, result: AssistResult | None) -> None:
+    note_opened(ticket.id, agent)
     saved = working_state(ticket.id, agent)
-    key, rating_key = state.reply_widget_key(ticket.id), state.rating_widget_key(ticket.id)
+    key = state.reply_widget_key(ticket.id)
     if key not in st.session_state:
         kept = state.reply_text(ticket.id)
         state.set_reply_text(ticket.id, kept if kept is not None else (saved.text if saved else ""))
@@ -111,24 +110,54 @@ def render_reply_box(ticket: Ticket, agent: str, result: AssistResult | None) ->
     st.text_area("Your reply", key=key, height=260, on_change=_save_text, args=(ticket.id, agent),
                  placeholder="Write a reply, or pick a suggested draft and edit it here.")
     if saved and saved.suggestion:
-        st.caption(f"Started from the {saved.suggestion.tone} suggestion. Was it useful?")
-        if rating_key not in st.session_state and saved.rating is not None:
-            st.session_state[rating_key] = 1 if saved.rating == 1 else 0
-        st.feedback("thumbs", key=rating_key, on_change=_save_rating, args=(ticket.id, agent))
+        render_feedback(ticket.id, agent, saved, result.triage.intent if result and result.triage else "")
     language = result.triage.language if result and result.triage else (ticket.language or "en")
     render_rewrite_tools(ticket, agent, language)
     st.button("Send reply", type="primary", key=f"send::{ticket.id}", on_click=send, args=(ticket, agent, result))
 
 
-def suggestion_record(saved: WorkingState | None, result: AssistResult | None) -> SuggestionRecord:
+def note_opened(ticket_id: str, agent: str) -> None:
+    """Tell the server, once per session, that the agent opened the ticket: its handle time starts there."""
+    slot = state.opened_slot(ticket_id)
+    if st.session_state.get(slot):
+        return
+    try:
+        deps.get_store().note_opened(ticket_id, agent)
+        st.session_state[slot] = True
+    except (InvalidField, *STORE_ERRORS) as exc:
+        log.warning("opening time not recorded: %s", type(exc).__name__)
+
+
+def masked_question(ticket: Ticket) -> str:
+    """The customer's latest message with personal data replaced by placeholders, for leads' reports."""
+    latest = next((m.text for m in reversed(ticket.messages) if m.role == "customer"), "")
+    return Redactor().redact(latest[:MAX_QUESTION_CHARS], customer_names(ticket))
+
+
+def ticket_context(ticket: Ticket, result: AssistResult | None, draft_abstained: bool | None) -> dict:
+    """What the assistant read on the ticket, recorded with the reply: intent, language, whether it found no
+    grounded answer, the masked question and the provider cost of the assist."""
+    triage = result.triage if result else None
+    abstained = draft_abstained if draft_abstained is not None else bool(result) and (
+        not result.answerable or any(d.abstained for d in result.drafts))
+    return {"intent": triage.intent if triage else "", "language": triage.language if triage else ticket.language or "",
+            "abstained": abstained, "question": masked_question(ticket),
+            "cost_usd": float(result.cost.get("usd", 0.0)) if result else 0.0}
+
+
+def suggestion_record(saved: WorkingState | None, result: AssistResult | None, ticket: Ticket) -> SuggestionRecord:
     """What the audit records about the suggestion the reply started from (read from the server)."""
     injection = ["injection_suspected"] if result and result.triage and result.triage.injection_suspected else []
     if saved and saved.suggestion:
         record = saved.suggestion.as_record(saved.rating)
-        return record.model_copy(update={"flags": [*record.flags, *injection]})
+        feedback = saved_feedback(ticket.id, saved.agent, saved)
+        context = ticket_context(ticket, result, "abstained" in record.flags)
+        return record.model_copy(update={"flags": [*record.flags, *injection], **context,
+                                         "feedback_reason": feedback.reason if feedback else ""})
     return SuggestionRecord(engine=result.engine if result else "offline", model=result.model if result else "",
                             suggested="", flags=["written_without_suggestion", *injection],
-                            prompt_versions=result.prompt_versions if result else {})
+                            prompt_versions=result.prompt_versions if result else {},
+                            **ticket_context(ticket, result, None))
 
 
 def reply_key(ticket_id: str, agent: str, saved: WorkingState | None) -> str:
@@ -171,7 +200,7 @@ def send(ticket: Ticket, agent: str, result: AssistResult | None) -> None:
     state.set_reply_text(ticket.id, typed)
     saved = working_state(ticket.id, agent)
     text, stripped = without_draft_markers(typed, saved, result)
-    outcome = send_reply(ticket, text, agent, suggestion_record(saved, result), deps.get_sender(), deps.get_store(),
+    outcome = send_reply(ticket, text, agent, suggestion_record(saved, result, ticket), deps.get_sender(), deps.get_store(),
                          idempotency_key=reply_key(ticket.id, agent, saved))
     if not outcome.recorded:
         state.flash(render.inert(outcome.message), "error")

@@ -30,6 +30,19 @@ def rating_widget_key(ticket_id: str) -> str:
     return f"rating::{ticket_id}"
 
 
+def reason_widget_key(ticket_id: str) -> str:
+    return f"feedback_reason::{ticket_id}"
+
+
+def comment_widget_key(ticket_id: str) -> str:
+    return f"feedback_comment::{ticket_id}"
+
+
+def opened_slot(ticket_id: str) -> str:
+    """Marks that this session told the server the agent opened the ticket (once per session)."""
+    return f"opened::{ticket_id}"
+
+
 def _replies() -> dict[str, str]:
     return st.session_state.setdefault("replies", {})
 
@@ -47,7 +60,8 @@ def clear_reply(ticket_id: str) -> None:
     """Forget what this session held for a ticket's reply (after it was recorded)."""
     _replies().pop(ticket_id, None)
     for key in (reply_widget_key(ticket_id), rating_widget_key(ticket_id), send_key_slot(ticket_id),
-                confirm_slot(ticket_id)):
+                confirm_slot(ticket_id), reason_widget_key(ticket_id), comment_widget_key(ticket_id),
+                opened_slot(ticket_id)):
         st.session_state.pop(key, None)
 
 

@@ -81,11 +81,6 @@ class ChosenSuggestion(DeskRecord):
     flags: list[str] = Field(default_factory=list)
     prompt_versions: dict[str, str] = Field(default_factory=dict)
     suggested_at: datetime | None = None
-    intent: str = ""
-    language: str = ""
-    abstained: bool = False
-    question: str = ""
-    cost_usd: float = 0.0
 
     def as_record(self, rating: int | None = None) -> SuggestionRecord:
         """The SuggestionRecord the audit event is built from, with the agent's rating."""

@@ -18,7 +18,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Select, and_, false, func, or_, select, true
+from sqlalchemy import Select, and_, false, func, or_, select, true, type_coerce
+from sqlalchemy.types import NullType
 
 from core.types import AuditEvent
 from desk import tables
@@ -30,9 +31,8 @@ HANDLE_TIME_CAP_SECONDS = 3600.0
 NO_RATING = "none"  # the filter value for replies whose suggestion nobody rated
 RECORDED = "recorded"  # the delivery value of a reply with no outbox entry (recorded only)
 DELIVERY_VALUES = ("delivered", "failed", "pending", "sending", RECORDED)
-_NUMERIC_COLUMNS = ("id", "sent_at", "agent", "intent", "language", "engine", "tone", "prompt_versions",
-                    "used_suggestion", "unedited", "edit_distance", "similarity", "handle_seconds", "cost_usd",
-                    "rating", "feedback_reason", "abstained")
+_NUMERIC_COLUMNS = ("sent_at", "agent", "intent", "engine", "prompt_versions", "used_suggestion", "unedited",
+                    "edit_distance", "handle_seconds", "cost_usd", "rating", "feedback_reason")
 
 
 @dataclass(frozen=True)
@@ -91,11 +91,12 @@ def _delivery_condition(delivery: tuple[str, ...], box):
     return or_(*options)
 
 
-def _joined(columns, audit_filter: AuditFilter) -> Select:
-    """SELECT columns FROM audit_events LEFT JOIN outbox, filtered."""
+def _joined(columns, audit_filter: AuditFilter, with_delivery: bool = False) -> Select:
+    """SELECT columns FROM audit_events, filtered; joined to the outbox when delivery is selected or filtered."""
     table, box = tables.audit_events, tables.outbox
-    joined = table.outerjoin(box, box.c.audit_id == table.c.id)
-    return select(*columns).select_from(joined).where(and_(true(), *audit_filter.conditions()))
+    needs_outbox = with_delivery or bool(audit_filter.delivery)
+    source = table.outerjoin(box, box.c.audit_id == table.c.id) if needs_outbox else table
+    return select(*columns).select_from(source).where(and_(true(), *audit_filter.conditions()))
 
 
 @dataclass
@@ -149,7 +150,7 @@ def iter_events(store: DeskStore, audit_filter: AuditFilter, batch: int = 1000) 
 
 def _iter_rows(store: DeskStore, audit_filter: AuditFilter, offset: int, limit: int) -> Iterator[AuditRow]:
     table, box = tables.audit_events, tables.outbox
-    query = (_joined([table, box.c.status.label("delivery_status")], audit_filter)
+    query = (_joined([table, box.c.status.label("delivery_status")], audit_filter, with_delivery=True)
              .order_by(table.c.sent_at.desc(), table.c.id.desc()).offset(offset).limit(limit))
     with store.connection() as connection:
         fetched = [row._asdict() for row in connection.execute(query)]
@@ -172,11 +173,15 @@ def choices(store: DeskStore) -> dict[str, list[str]]:
 def report_frame(store: DeskStore, audit_filter: AuditFilter) -> pd.DataFrame:
     """The numeric columns of every matching event (no text is read or opened)."""
     table = tables.audit_events
-    query = _joined([table.c[name] for name in _NUMERIC_COLUMNS], audit_filter)
+    # Raw column values (no per-row type processing): pandas converts whole columns at once below.
+    query = _joined([type_coerce(table.c[name], NullType()).label(name) for name in _NUMERIC_COLUMNS], audit_filter)
     with store.connection() as connection:
-        frame = pd.DataFrame(connection.execute(query).all(), columns=list(_NUMERIC_COLUMNS))
-    frame["sent_at"] = pd.to_datetime(frame["sent_at"], utc=True)
-    for name in ("used_suggestion", "unedited", "abstained"):
+        rows = list(map(tuple, connection.execute(query).fetchall()))
+    frame = pd.DataFrame.from_records(rows, columns=list(_NUMERIC_COLUMNS))
+    frame["sent_at"] = pd.to_datetime(frame["sent_at"], utc=True, format="ISO8601")
+    for name in ("edit_distance", "handle_seconds", "cost_usd"):
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
+    for name in ("used_suggestion", "unedited"):
         frame[name] = frame[name].astype(bool)
     return frame
 
@@ -187,12 +192,19 @@ def lead_report(store: DeskStore, audit_filter: AuditFilter = AuditFilter(),
     estimated time saved, model cost, per agent / intent / week / prompt version, and the assumptions.
 
     With `baseline_until`, replies before it (same filters otherwise) are the baseline and the period starts
-    there unless `since` says otherwise; without it, imported baseline handle times are used when there are any."""
+    there at the earliest; without it, imported baseline handle times are used when there are any."""
     period = audit_filter
-    if baseline_until is not None and audit_filter.since is None:
+    if baseline_until is not None and (audit_filter.since is None or audit_filter.since < baseline_until):
         period = replace(audit_filter, since=baseline_until)
-    frame = report_frame(store, period)
-    baseline = _baseline(store, audit_filter, baseline_until)
+    if baseline_until is None:
+        frame, baseline = report_frame(store, period), _imported_baseline(store, audit_filter)
+    else:  # one read for both: the baseline is everything before baseline_until
+        both = report_frame(store, replace(audit_filter, since=None))
+        since = tables.as_utc(period.since)
+        frame = both[both.sent_at >= since]
+        earlier = both[both.sent_at < tables.as_utc(baseline_until)]
+        baseline = {"source": "period", "until": _iso(baseline_until), "replies": len(earlier),
+                    "median_handle_seconds": _median(_handle(earlier))}
     used = frame[frame.used_suggestion]
     with_median = _median(_handle(used))
     reference = baseline["median_handle_seconds"]
@@ -219,10 +231,11 @@ def lead_report(store: DeskStore, audit_filter: AuditFilter = AuditFilter(),
         "cost_total_usd": round(float(frame.cost_usd.sum()), 6),
         "by_agent": _grouped(frame, "agent"),
         "by_intent": _grouped(frame, "intent"),
-        "by_week": _grouped(frame.assign(week=frame.sent_at.dt.strftime("%G-W%V")), "week"),
+        "by_week": _grouped(frame.assign(week=_iso_weeks(frame.sent_at)), "week"),
         "by_prompt_version": _grouped(frame.assign(version=frame.engine + " · " + frame.prompt_versions.map(
-            _prompt_label)), "version"),
+            {raw: _prompt_label(raw) for raw in frame.prompt_versions.unique()})), "version"),
         "rejections_by_intent": _rejections(frame),
+        "edit_distance_histogram": _edit_histogram(frame),
         "assumptions": assumptions(),
     }
 
@@ -250,6 +263,14 @@ def _grouped(frame: pd.DataFrame, column: str) -> dict[str, dict]:
             for name, group in sorted(frame.groupby(column, sort=False), key=lambda item: str(item[0]))}
 
 
+def _edit_histogram(frame: pd.DataFrame, bins: int = 20) -> list[dict]:
+    """How far agents moved from the suggestions they used: replies per edit-distance bin of width 1/bins."""
+    edits = frame.edit_distance[frame.used_suggestion].clip(0, 1)
+    counts = (edits * bins).astype(int).clip(upper=bins - 1).value_counts()
+    return [{"from": round(i / bins, 4), "to": round((i + 1) / bins, 4), "replies": int(counts.get(i, 0))}
+            for i in range(bins)]
+
+
 def _rejections(frame: pd.DataFrame) -> dict[str, dict[str, int]]:
     """Thumbs-down replies per intent, counted by reason (most rejected intent first)."""
     down = frame[frame.rating == -1]
@@ -259,12 +280,8 @@ def _rejections(frame: pd.DataFrame) -> dict[str, dict[str, int]]:
     return dict(sorted(counts.items(), key=lambda item: (-sum(item[1].values()), item[0])))
 
 
-def _baseline(store: DeskStore, audit_filter: AuditFilter, baseline_until: datetime | None) -> dict:
-    """The reference handle time: replies before `baseline_until`, else imported historical times."""
-    if baseline_until is not None:
-        frame = report_frame(store, replace(audit_filter, since=None, until=baseline_until))
-        return {"source": "period", "until": _iso(baseline_until), "replies": len(frame),
-                "median_handle_seconds": _median(_handle(frame))}
+def _imported_baseline(store: DeskStore, audit_filter: AuditFilter) -> dict:
+    """The reference handle time from imported historical handle times (same agents and intents)."""
     table = tables.baseline_handle_times
     query = select(table.c.handle_seconds)
     if audit_filter.agents:
@@ -294,6 +311,14 @@ def assumptions() -> list[str]:
     ]
 
 
+def _iso_weeks(sent_at: pd.Series) -> pd.Series:
+    """ISO week labels such as 2026-W49."""
+    if sent_at.empty:
+        return pd.Series([], dtype=str, index=sent_at.index)
+    calendar = sent_at.dt.isocalendar()
+    return calendar.year.astype(str) + "-W" + calendar.week.astype(str).str.zfill(2)
+
+
 def _handle(frame: pd.DataFrame) -> pd.Series:
     seconds = frame.handle_seconds.dropna()
     return seconds[seconds <= HANDLE_TIME_CAP_SECONDS]
@@ -319,3 +344,28 @@ def _prompt_label(prompt_versions: str) -> str:
     versions = json.loads(prompt_versions or "{}")
     return ", ".join(f"{name}@{version}" for name, version in sorted(versions.items())) or "no prompts"
 
+
+
+def sent_range(store: DeskStore) -> tuple[datetime, datetime] | None:
+    """When the first and the last audited reply were sent, or None on an empty log."""
+    table = tables.audit_events
+    with store.connection() as connection:
+        first, last = connection.execute(select(func.min(table.c.sent_at), func.max(table.c.sent_at))).one()
+    return None if first is None else (tables.as_utc(first), tables.as_utc(last))
+
+
+def known_flags(store: DeskStore, sample: int = 5000) -> list[str]:
+    """The flags seen on the latest `sample` events, for the flag filter."""
+    table = tables.audit_events
+    query = select(table.c.flags).order_by(table.c.id.desc()).limit(sample)
+    with store.connection() as connection:
+        seen = {flag for flags in connection.execute(query).scalars() for flag in json.loads(flags or "[]")}
+    return sorted(seen)
+
+
+def latest_event(store: DeskStore) -> tuple[int, int]:
+    """How many audit events there are and the newest id: changes whenever a reply is recorded or erased."""
+    table = tables.audit_events
+    with store.connection() as connection:
+        count, newest = connection.execute(select(func.count(), func.max(table.c.id))).one()
+    return int(count), int(newest or 0)

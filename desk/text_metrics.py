@@ -7,10 +7,12 @@ without words have similarity 1.0; two empty texts have edit distance 0.0.
 from __future__ import annotations
 
 import re
+from difflib import SequenceMatcher
 
 from rapidfuzz.distance import Levenshtein
 
 _WORD = re.compile(r"\w+")
+_WORD_RUN = re.compile(r"\S+\s*|\s+")
 
 
 def normalized_edit_distance(a: str, b: str) -> float:
@@ -26,3 +28,18 @@ def similarity(a: str, b: str) -> float:
 def words(text: str) -> list[str]:
     """The lowercase word tokens of a text, in order."""
     return _WORD.findall(text.lower())
+
+
+def word_diff(suggested: str, sent: str) -> list[tuple[str, str]]:
+    """The sent reply as runs of ("equal" | "delete" | "insert", text) against the suggestion, word by word
+    (whitespace stays with the word before it), so a reader sees what the agent removed and added."""
+    a, b = _WORD_RUN.findall(suggested), _WORD_RUN.findall(sent)
+    runs: list[tuple[str, str]] = []
+    for op, a0, a1, b0, b1 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op in ("delete", "replace"):
+            runs.append(("delete", "".join(a[a0:a1])))
+        if op in ("insert", "replace"):
+            runs.append(("insert", "".join(b[b0:b1])))
+        if op == "equal":
+            runs.append(("equal", "".join(b[b0:b1])))
+    return runs
