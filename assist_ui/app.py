@@ -10,7 +10,7 @@ from assist_ui.i18n import t
 from desk.db import StoreError
 from desk.encryption import EncryptionKeyError
 
-PAGES = Path(__file__).resolve().parent / "pages"
+PAGES = Path(__file__).resolve().parent / "screens"  # not "pages/": Streamlit would serve that folder by URL, bypassing this entry point
 ROLE_PAGES = (  # (file, title, icon, lowest role that may open it)
     ("workspace.py", "Agent workspace", ":material/forum:", "agent"),
     ("audit.py", "Audit", ":material/fact_check:", "lead"),

@@ -46,7 +46,7 @@ def edited_reply(suggested: str) -> str:
 
 
 def suggestion_record(suggested: str) -> SuggestionRecord:
-    """The record the workspace builds for a chosen draft (see assist_ui/pages/workspace.py)."""
+    """The record the workspace builds for a chosen draft (see assist_ui/screens/workspace.py)."""
     return SuggestionRecord(
         engine="offline", model="offline-grounded", suggested=suggested, tone="warm",
         citations=["refunds#1", "refunds#3"], flags=[], prompt_versions={"draft": "draft@bench"},

@@ -2,6 +2,7 @@
 which intents get rejected drafts and why, and every text is rendered inert."""
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -25,7 +26,7 @@ def seeded(url: str, replies: int = 400):
 def audit_page() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
-    at.switch_page("pages/audit.py").run()
+    at.switch_page("screens/audit.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -70,9 +71,9 @@ def test_audit_page_a_lead_finds_which_intents_get_rejected_and_why(app_env):
     at.multiselect(key="audit_f_rating").select(-1).run()
     assert not at.exception, [e.value for e in at.exception]
 
-    [table] = [d.value for d in at.dataframe if "thumbs down" in d.value.columns]
-    assert len(table) > 0 and table["thumbs down"].sum() > 0
-    counts = table.groupby("intent")["thumbs down"].sum()
+    [table] = [d.value for d in at.dataframe if "rejected" in d.value.columns]
+    assert len(table) > 0 and table["rejected"].sum() > 0
+    counts = table.groupby("intent")["rejected"].sum()
     assert counts[table["intent"].iloc[0]] == counts.max(), "the most rejected intent comes first"
     assert set(table["reason"]) <= {"Wrong facts", "Not relevant", "Wrong tone", "Missing information", "Other",
                                     "no reason given"}
@@ -108,3 +109,28 @@ def test_audit_page_diff_renders_agent_and_customer_text_inert(app_env):
 def test_audit_page_without_replies_says_how_to_seed_demo_data(app_env):
     at = audit_page()
     assert any("demo-seed" in i.value for i in at.info)
+
+
+def test_audit_page_agrees_with_python_m_desk_report_json(app_env, capsys):
+    from desk.__main__ import main as desk_main
+
+    summary = seeded(app_env)
+    at = audit_page()
+    at.date_input(key="audit_f_baseline").set_value(summary.baseline_until.date()).run()
+    window = whole_window(summary)
+
+    assert desk_main(["report", "--since", f"{window.since:%Y-%m-%d}", "--until", f"{window.until:%Y-%m-%d}",
+                      "--baseline-until", f"{summary.baseline_until:%Y-%m-%d}", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert shown_metrics(at) == headline(printed)
+    assert printed["baseline"]["source"] == "period"
+
+
+def test_audit_page_speaks_korean(app_env, monkeypatch):
+    monkeypatch.setenv("ASSIST_UI_LANGUAGE", "ko")
+    seeded(app_env, replies=60)
+    at = audit_page()
+
+    assert [h.value for h in at.header] == ["감사"]
+    assert at.metric[0].label == "보낸 답장"
+    assert [tab.label for tab in at.tabs] == ["개요", "ROI 보고서", "거절과 이유", "프롬프트 버전", "답장"]

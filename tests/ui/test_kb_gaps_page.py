@@ -17,7 +17,7 @@ from desk.store import open_store
 from knowledge.index import current_version, read_manifest
 
 APP = str(Path(__file__).resolve().parents[2] / "assist_ui" / "app.py")
-PAGE = str(Path(__file__).resolve().parents[2] / "assist_ui" / "pages" / "kb_gaps.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "assist_ui" / "screens" / "kb_gaps.py")
 PASSWORD = "correct horse battery"
 CRYPTO = ["Can I pay with cryptocurrency?", "Do you accept bitcoin payments?", "Is paying in crypto possible?"]
 ANTARCTICA = ["Do you ship to Antarctica?", "Can you deliver my parcel to Antarctica?"]
@@ -73,7 +73,7 @@ def shown(at: AppTest) -> str:
 
 
 def test_a_lead_sees_topics_ranked_with_their_reasons(gaps_env):
-    at = signed_in("lena").switch_page("pages/kb_gaps.py").run()
+    at = signed_in("lena").switch_page("screens/kb_gaps.py").run()
     assert not at.exception, [e.value for e in at.exception]
 
     assert any(h.value == "Missing or weak articles" for h in at.header)
@@ -86,7 +86,7 @@ def test_a_lead_sees_topics_ranked_with_their_reasons(gaps_env):
 def test_a_lead_drafts_and_publishes_an_article_into_the_knowledge_base(gaps_env):
     _, tmp_path = gaps_env
     before = current_version(tmp_path / "index")
-    at = signed_in("lena").switch_page("pages/kb_gaps.py").run()
+    at = signed_in("lena").switch_page("screens/kb_gaps.py").run()
 
     next(b for b in at.button if b.key.startswith("gaps_draft::0::")).click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -110,7 +110,7 @@ def test_a_lead_drafts_and_publishes_an_article_into_the_knowledge_base(gaps_env
 
 
 def test_an_empty_window_says_nothing_was_found(gaps_env):
-    at = signed_in("lena").switch_page("pages/kb_gaps.py").run()
+    at = signed_in("lena").switch_page("screens/kb_gaps.py").run()
     long_ago = datetime(2020, 1, 1).date()
     at.date_input(key="gaps_window").set_value((long_ago, long_ago)).run()
 
@@ -121,7 +121,7 @@ def test_an_empty_window_says_nothing_was_found(gaps_env):
 def test_an_agent_has_no_access(gaps_env):
     at = signed_in("alex")
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("pages/kb_gaps.py")
+        at.switch_page("screens/kb_gaps.py")
 
     page = AppTest.from_file(PAGE, default_timeout=60)
     page.session_state["auth"] = {"name": "alex", "signed_in_at": time.time(), "last_seen": time.time()}

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from knowledge.paths import demo_articles_dir
 
 # The page itself, not app.py: who may open it (admins) is app navigation's concern, tested with sign-in.
-PAGE = str(Path(__file__).resolve().parents[2] / "assist_ui" / "pages" / "knowledge.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "assist_ui" / "screens" / "knowledge.py")
 ARTICLE = """---
 title: {title}
 url: https://help.example/{slug}

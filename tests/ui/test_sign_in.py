@@ -83,7 +83,7 @@ def test_a_signed_in_agent_works_the_queue_but_cannot_open_audit_or_knowledge(ap
 
     assert "Refund not received" in shown_text(at)
     assert any("Signed in as alex" in c.value for c in at.sidebar.caption)
-    for page in ("pages/audit.py", "pages/knowledge.py", "pages/users.py"):
+    for page in ("screens/audit.py", "screens/knowledge.py", "screens/users.py"):
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(page)  # the agent's navigation does not even register these pages
 
@@ -93,8 +93,8 @@ def test_a_lead_opens_the_audit_but_cannot_rebuild_the_knowledge_base(app_env):
     at = sign_in(start(), "lena")
 
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("pages/knowledge.py")  # a lead's navigation does not register the Knowledge page
-    at.switch_page("pages/audit.py").run()
+        at.switch_page("screens/knowledge.py")  # a lead's navigation does not register the Knowledge page
+    at.switch_page("screens/audit.py").run()
     assert any(h.value == "Audit" for h in at.header)
     assert not [b for b in at.button if b.key == "kb_rebuild"]
 
@@ -103,9 +103,9 @@ def test_an_admin_opens_knowledge_and_users(app_env):
     add_account(app_env, "ada", "admin")
     at = sign_in(start(), "ada")
 
-    at.switch_page("pages/knowledge.py").run()
+    at.switch_page("screens/knowledge.py").run()
     assert any(h.value == "Knowledge" for h in at.header)
-    at.switch_page("pages/users.py").run()
+    at.switch_page("screens/users.py").run()
     assert any(h.value == "Users" for h in at.header)
 
 
@@ -147,7 +147,7 @@ def test_a_session_expires_after_the_idle_time(app_env, monkeypatch):
 @pytest.mark.parametrize("page, role", [("audit.py", "agent"), ("knowledge.py", "lead"), ("users.py", "lead")])
 def test_each_page_refuses_a_role_below_its_own_even_when_opened_directly(app_env, page, role):
     add_account(app_env, "sam", role)
-    at = AppTest.from_file(str(Path(APP).parent / "pages" / page), default_timeout=120)
+    at = AppTest.from_file(str(Path(APP).parent / "screens" / page), default_timeout=120)
     at.session_state["auth"] = {"name": "sam", "signed_in_at": 9e12, "last_seen": 9e12}
 
     at.run()
@@ -158,7 +158,7 @@ def test_each_page_refuses_a_role_below_its_own_even_when_opened_directly(app_en
 
 def test_a_page_opened_directly_without_sign_in_shows_the_sign_in_form(app_env):
     add_account(app_env, "ada", "admin")
-    at = AppTest.from_file(str(Path(APP).parent / "pages" / "knowledge.py"), default_timeout=120)
+    at = AppTest.from_file(str(Path(APP).parent / "screens" / "knowledge.py"), default_timeout=120)
 
     at.run()
 

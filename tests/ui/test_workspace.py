@@ -88,7 +88,7 @@ def test_audit_page_lists_sent_reply(app_env):
     at = open_app("T-1001")
     at.button(key="use::T-1001::concise").click().run()
     at.button(key="send::T-1001").click().run()
-    at.switch_page("pages/audit.py").run()
+    at.switch_page("screens/audit.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.metric[0].value == "1"
     [rows] = [d.value for d in at.dataframe if "ticket" in d.value.columns]
