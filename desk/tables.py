@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (
-    Boolean, CheckConstraint, Column, DateTime, Float, ForeignKey, Integer, MetaData, String, Table, Text,
+    Boolean, CheckConstraint, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
     TypeDecorator, UniqueConstraint,
 )
 
@@ -62,6 +62,8 @@ audit_events = Table(
     Column("opened_at", UtcDateTime, nullable=True),
     Column("first_typed_at", UtcDateTime, nullable=True),
     Column("handle_seconds", Float, nullable=True),
+    Index("ix_audit_events_report", "sent_at", "agent", "intent", "engine", "prompt_versions", "used_suggestion",
+          "unedited", "edit_distance", "handle_seconds", "cost_usd", "rating", "feedback_reason"),
 )
 
 ticket_state = Table(

@@ -258,3 +258,24 @@ def test_postgres_failed_write_never_logs_or_shows_the_reply_text(store, caplog)
     assert not outcome.ok and 'violates check constraint "short_text"' in outcome.message
     assert SECRET not in outcome.message and SECRET not in caplog.text
     assert SECRET not in str(caught.value) and SECRET not in str(caught.value.orig)
+
+
+def test_postgres_lead_report_feedback_and_export_agree(store):
+    from desk.demo_seed import seed_demo
+    from desk.export import export_bytes
+    from desk.feedback import Feedback, list_feedback, save_feedback
+    from desk.report import AuditFilter, events_page, lead_report
+
+    summary = seed_demo(store, weeks=4, replies=300, seed=5)
+    window = AuditFilter(since=summary.since, until=summary.until + timedelta(seconds=1))
+    report = lead_report(store, window, baseline_until=summary.baseline_until)
+    everything = lead_report(store, window)
+    save_feedback(store, Feedback(suggestion_key="k", user="alex", ticket_id="T-1", rating=-1, reason="wrong_tone"))
+    save_feedback(store, Feedback(suggestion_key="k", user="alex", ticket_id="T-1", rating=1))
+
+    assert everything["replies"] == 300
+    assert report["baseline"]["source"] == "period" and report["baseline"]["replies"] > 0
+    assert report["replies"] + report["baseline"]["replies"] == 300
+    assert events_page(store, AuditFilter(ratings=(-1,))).total == sum(g["thumbs_down"] for g in everything["by_agent"].values())
+    assert export_bytes(store, window, "csv").decode("utf-8-sig").count("DEMO-") >= 300
+    assert [(f.user, f.rating) for f in list_feedback(store) if f.suggestion_key == "k"] == [("alex", 1)]
