@@ -4,8 +4,8 @@ Audit events keep every number and time (edit distance, similarity, rating, when
 sent) so leads' metrics survive; their text is replaced by REMOVED_TEXT and the event gets the
 TEXT_REMOVED flag (plus `unedited` when the reply went out as suggested). This is the one change the
 audit log ever sees. Sent replies and delivered outbox entries keep their row with the text replaced;
-an undelivered entry keeps its text so a retry still sends the real reply. Working drafts and cached
-assist results are deleted.
+an undelivered entry keeps its text so a retry still sends the real reply. Feedback keeps its rating and reason
+without the rated draft and the comment. Working drafts and cached assist results are deleted.
 """
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ class RemovalCounts:
     undelivered_kept: int = 0
     working_drafts: int = 0
     cached_results: int = 0
+    feedback_texts: int = 0
 
     def lines(self) -> list[str]:
         """One line per kind, for the command's report."""
@@ -41,6 +42,7 @@ class RemovalCounts:
             f"  undelivered outbox replies kept for a retry: {self.undelivered_kept}",
             f"  working drafts deleted: {self.working_drafts}",
             f"  cached assist results deleted: {self.cached_results}",
+            f"  feedback anonymised: {self.feedback_texts} (rating and reason kept)",
         ]
 
     def total(self) -> int:
@@ -61,6 +63,7 @@ def purge_text(store: DeskStore, older_than: timedelta, dry_run: bool = False,
                                     & (tables.outbox.c.status != "delivered")),
             working_drafts=_delete(connection, tables.working_state, tables.working_state.c.updated_at < cutoff),
             cached_results=_delete(connection, tables.assist_cache, tables.assist_cache.c.created_at < cutoff),
+            feedback_texts=anonymise_feedback(connection, tables.feedback.c.updated_at < cutoff),
         )
         connection.rollback() if dry_run else connection.commit()
     return cutoff, counts
@@ -80,6 +83,13 @@ def anonymise_audit(connection: Connection, cipher: TextCipher, where: ColumnEle
                   "flags": json.dumps(flags, ensure_ascii=False, sort_keys=True)}
         connection.execute(update(table).where(table.c.id == row.id).values(**values))
     return len(rows)
+
+
+def anonymise_feedback(connection: Connection, where: ColumnElement) -> int:
+    """Replace the rated draft and the comment of matching feedback; the rating and the reason stay."""
+    table = tables.feedback
+    statement = update(table).where(where, table.c.suggested != REMOVED_TEXT)
+    return connection.execute(statement.values(suggested=REMOVED_TEXT, comment="")).rowcount
 
 
 def anonymise_sent_replies(connection: Connection, where: ColumnElement) -> int:

@@ -228,3 +228,17 @@ def test_sqlite_failed_write_never_logs_or_shows_the_reply_text(db_url, caplog):
             store.add_sent_reply("T-1", "alex", SECRET, NOW)
     assert not outcome.ok and "refused by a trigger" in outcome.message
     assert SECRET not in outcome.message and SECRET not in caplog.text and SECRET not in str(caught.value)
+
+
+def test_purge_removes_feedback_text_and_keeps_rating_and_reason(db_url):
+    from desk.feedback import Feedback, list_feedback, save_feedback
+
+    with open_store(db_url) as store:
+        save_feedback(store, Feedback(suggestion_key="k", user="alex", ticket_id="T-9", rating=-1,
+                                      reason="wrong_facts", comment=SECRET, suggested=SECRET))
+        _, kept = purge_text(store, timedelta(days=30))
+        assert kept.feedback_texts == 0 and list_feedback(store)[0].comment == SECRET
+        _, counts = purge_text(store, timedelta(days=30), now=NOW + timedelta(days=40))
+        [row] = list_feedback(store)
+        assert counts.feedback_texts == 1
+        assert (row.rating, row.reason, row.suggested, row.comment) == (-1, "wrong_facts", REMOVED_TEXT, "")
