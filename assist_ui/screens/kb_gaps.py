@@ -7,51 +7,25 @@ same sources (the configured article folder and the uploads folder); the new ver
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import Counter
 from datetime import date, datetime, time, timedelta, timezone
-from pathlib import Path
 
 import streamlit as st
 
 from assist_ui import auth, deps
 from assist_ui.i18n import t
+from assist_ui.kb_files import new_article_path, rebuild_index
 from assist_ui.render import inert
 from chains.kb_article import article_document, draft_article
 from desk.gaps import GapCandidate, gap_candidates
 from desk.report import AuditFilter
-from knowledge.build import BuildRefused, build_sources
-from knowledge.embeddings import load_embedder
+from knowledge.build import BuildRefused
 from knowledge.gaps import Topic, find_topics, gap_embedder
 from knowledge.index import IndexError_, KnowledgeIndex
 from knowledge.text import detect_language
 
 WINDOW_DAYS = 30
 SHOWN_SAMPLES = 3
-
-
-def uploads_dir() -> Path:
-    """The Knowledge page's uploads folder."""
-    return deps.index_root().parent / "kb_uploads"
-
-
-def kb_sources() -> list[Path]:
-    """What the Knowledge page rebuilds from: the configured article folder and the uploads folder."""
-    return [deps.get_settings().kb_path, uploads_dir()]
-
-
-def safe_name(name: str) -> str:
-    """A file name the uploads folder accepts (the Knowledge page's rule)."""
-    return re.sub(r"[^\w.\-가-힣]", "_", Path(name).name)[:120] or "upload"
-
-
-def article_path(title: str) -> Path:
-    """A new file in the uploads folder for an article titled `title` (never an existing file)."""
-    stem = safe_name(re.sub(r"\s+", "-", title.strip().lower()))[:80].strip("-_.") or "article"
-    path, n = uploads_dir() / f"{stem}.md", 2
-    while path.exists():
-        path, n = uploads_dir() / f"{stem}-{n}.md", n + 1
-    return path
 
 
 def window() -> tuple[datetime, datetime] | None:
@@ -133,12 +107,12 @@ def publish(title: str, text: str, language: str) -> None:
     if not title.strip() or not text.strip():
         st.error(t("gaps.publish_empty"))
         return
-    path = article_path(title)
+    path = new_article_path(title)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(article_document(title, text, language), encoding="utf-8")
     try:
         with st.spinner(t("gaps.rebuilding")):
-            report = build_sources(kb_sources(), deps.index_root(), load_embedder(deps.get_settings().embeddings))
+            report = rebuild_index()
     except BuildRefused as exc:
         st.error(t("gaps.publish_refused", file=path.name, error=str(exc)))
         return

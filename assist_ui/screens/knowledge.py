@@ -5,17 +5,15 @@ so the page cannot ingest an arbitrary folder of the server. Opening this page i
 """
 from __future__ import annotations
 
-import re
 from dataclasses import asdict
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from assist_ui import auth, deps
+from assist_ui.kb_files import rebuild_index, safe_name, uploads_dir
 from assist_ui.render import inert
-from knowledge.build import BuildRefused, ShrinkRefused, build_sources
-from knowledge.embeddings import load_embedder
+from knowledge.build import BuildRefused, ShrinkRefused
 from knowledge.index import IndexError_
 from knowledge.loaders import LOADERS
 from knowledge.retrieve import retrieve
@@ -25,19 +23,6 @@ UPLOAD_TYPES = sorted(s.lstrip(".") for s in LOADERS)
 PLAYGROUND_K = 10
 REFUSAL_KEY = "kb_refusal"  # the message of the last refused rebuild, until a rebuild succeeds
 RESTORED_KEY = "kb_restored"  # what the last restore did, shown once after the rerun it triggers
-
-
-def uploads_dir() -> Path:
-    return deps.index_root().parent / "kb_uploads"
-
-
-def kb_sources() -> list[Path]:
-    """The only folders a rebuild reads: the configured article folder and the uploads folder."""
-    return [deps.get_settings().kb_path, uploads_dir()]
-
-
-def safe_name(name: str) -> str:
-    return re.sub(r"[^\w.\-가-힣]", "_", Path(name).name)[:120] or "upload"
 
 
 def render_status() -> None:
@@ -90,8 +75,7 @@ def render_refusal() -> None:
 def rebuild(allow_shrink: bool = False) -> None:
     bar = st.progress(0.0, text="Reading articles…")
     try:
-        report = build_sources(kb_sources(), deps.index_root(), load_embedder(deps.get_settings().embeddings),
-                               progress=lambda fraction, text: bar.progress(min(fraction, 1.0), text=text),
+        report = rebuild_index(progress=lambda fraction, text: bar.progress(min(fraction, 1.0), text=text),
                                allow_shrink=allow_shrink)
     except ShrinkRefused as exc:
         bar.empty()
