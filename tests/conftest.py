@@ -136,3 +136,13 @@ def demo_assist_results(demo_tickets, assist_deps):
 @pytest.fixture
 def dict_cache() -> DictCache:
     return DictCache()
+
+
+@pytest.fixture
+def desk_env_url(tmp_path, monkeypatch) -> str:
+    """A fresh SQLite desk database that the CLIs and the app read from the environment (no encryption key)."""
+    url = f"sqlite:///{tmp_path / 'desk.db'}"
+    monkeypatch.setenv("ASSIST_HOME", str(tmp_path))
+    monkeypatch.setenv("ASSIST_DATABASE_URL", url)
+    monkeypatch.delenv("ASSIST_ENCRYPTION_KEY", raising=False)
+    return url

@@ -12,6 +12,15 @@ APP = str(Path(__file__).resolve().parents[2] / "assist_ui" / "app.py")
 PASSWORD = "correct horse battery"
 
 
+def open_ticket(ticket_id: str) -> AppTest:
+    """A fresh session (a new tab or a reload) on the ticket named in the URL, in the demo identity."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["ticket"] = ticket_id
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 @pytest.fixture(autouse=True)
 def loopback_server_address():
     before = config.get_option("server.address")

@@ -3,26 +3,17 @@ drafts signed by the signed-in agent for the configured company, while the audit
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.types import AssistResult
 from desk.store import open_store
+from tests.ui.conftest import open_ticket
 
-APP = str(Path(__file__).resolve().parents[2] / "assist_ui" / "app.py")
 DEMO_AGENT = "Support team"
 MARKER = re.compile(r"\[\d{1,2}\]")
 TONES = ("concise", "detailed", "warm")
-
-
-def open_ticket(ticket_id: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["ticket"] = ticket_id
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def use_draft(at: AppTest, ticket_id: str, tone: str) -> str:

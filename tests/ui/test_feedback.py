@@ -2,23 +2,11 @@
 carried into the audit with what the assistant read (intent, masked question) and the handle time."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from streamlit.testing.v1 import AppTest
-
 from desk.feedback import list_feedback
 from desk.store import open_store
+from tests.ui.conftest import open_ticket
 
-APP = str(Path(__file__).resolve().parents[2] / "assist_ui" / "app.py")
 AGENT = "Support team"  # the demo identity
-
-
-def open_ticket(ticket_id: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["ticket"] = ticket_id
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def test_feedback_reason_and_comment_are_saved_once_and_reach_the_audit(app_env):

@@ -19,12 +19,8 @@ END = datetime(2026, 11, 30, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def url(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'desk.db'}"
-    monkeypatch.setenv("ASSIST_HOME", str(tmp_path))
-    monkeypatch.setenv("ASSIST_DATABASE_URL", url)
-    monkeypatch.delenv("ASSIST_ENCRYPTION_KEY", raising=False)
-    return url
+def url(desk_env_url):
+    return desk_env_url
 
 
 def events_of(url: str) -> list:

@@ -15,11 +15,8 @@ END = datetime(2026, 11, 30, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def url(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'desk.db'}"
-    monkeypatch.setenv("ASSIST_HOME", str(tmp_path))
-    monkeypatch.setenv("ASSIST_DATABASE_URL", url)
-    monkeypatch.delenv("ASSIST_ENCRYPTION_KEY", raising=False)
+def url(desk_env_url):
+    url = desk_env_url
     with open_store(url) as store:
         seed_demo(store, weeks=6, replies=300, seed=5, end=END)
     return url
