@@ -17,8 +17,8 @@ from core.types import AuditEvent, Ticket
 from desk.__main__ import main
 from desk.db import scrub_error
 from desk.encryption import PREFIX, EncryptionKeyError, TextCipher
-from desk.metrics import lead_metrics
 from desk.records import REMOVED_TEXT, ChosenSuggestion
+from desk.report import lead_report
 from desk.retention import purge_text
 from desk.send import RecordSender, SuggestionRecord, send_reply
 from desk.store import open_store
@@ -166,14 +166,14 @@ def test_purge_removes_old_text_keeps_numbers_and_metrics(db_url):
         store.record_audit(audit_event(NOW, sent="recent", suggested="recent draft"))
         store.add_sent_reply("T-9", "alex", SECRET, old)
         store.save_working_draft("T-9", "alex", SECRET)
-        before = lead_metrics(store.audit_events())
+        before = lead_report(store)
         _, dry = purge_text(store, timedelta(days=30), dry_run=True, now=NOW + timedelta(days=40))
         assert dry.audit_events == 3 and store.audit_events()[1].sent == SECRET.join(["edited ", ""])
         cutoff, counts = purge_text(store, timedelta(days=30))
         assert (counts.audit_events, counts.sent_replies, counts.working_drafts) == (2, 1, 0)
         events = store.audit_events()
         assert [e.sent for e in events] == ["recent", REMOVED_TEXT, REMOVED_TEXT]
-        assert lead_metrics(events) == before
+        assert lead_report(store) == before
         assert purge_text(store, timedelta(days=30))[1].total() == 0
         assert store.sent_replies("T-9")[0].text == REMOVED_TEXT and store.working_draft("T-9", "alex") == SECRET
 

@@ -1,12 +1,8 @@
-"""Edit distance, similarity and the lead metrics built from them."""
+"""Edit distance and similarity: how far a sent reply moved from its suggestion."""
 from __future__ import annotations
-
-from datetime import datetime, timezone
 
 import pytest
 
-from core.types import AuditEvent
-from desk.metrics import lead_metrics
 from desk.text_metrics import normalized_edit_distance, similarity, words
 
 LONG_REPLY = ("Thank you for your patience while we check the refund status. " * 100)[:5000]
@@ -82,37 +78,3 @@ def test_similarity_bounds():
 def test_similarity_one_changed_word_in_a_5000_character_reply():
     edited = LONG_REPLY.replace("refund", "payment", 1)
     assert similarity(LONG_REPLY, edited) == pytest.approx(1 - 1 / len(words(LONG_REPLY)))
-
-
-def event(agent: str, engine: str, suggested: str, sent: str) -> AuditEvent:
-    return AuditEvent(
-        ticket_id="T-1", agent=agent, engine=engine, model="m", suggested=suggested, sent=sent,
-        edit_distance=normalized_edit_distance(suggested, sent),
-        similarity=similarity(suggested, sent),
-        sent_at=datetime(2026, 11, 20, tzinfo=timezone.utc),
-    )
-
-
-def test_lead_metrics_summarises_overall_per_engine_and_per_agent():
-    events = [
-        event("alex", "offline", "Refund issued.", "Refund issued."),
-        event("alex", "llm", "Refund issued.", "Refund issued today."),
-        event("sam", "offline", "abc", "xyz"),
-    ]
-    metrics = lead_metrics(events)
-    assert metrics["count"] == 3
-    assert metrics["unedited_share"] == pytest.approx(1 / 3)
-    assert metrics["mean_edit_distance"] == pytest.approx(
-        sum(e.edit_distance for e in events) / 3
-    )
-    assert metrics["by_engine"]["offline"]["count"] == 2
-    assert metrics["by_engine"]["offline"]["unedited_share"] == 0.5
-    assert metrics["by_agent"]["sam"] == {
-        "count": 1, "unedited_share": 0.0, "mean_edit_distance": 1.0, "mean_similarity": 0.0,
-    }
-
-
-def test_lead_metrics_without_events_has_no_averages():
-    metrics = lead_metrics([])
-    assert metrics["count"] == 0 and metrics["mean_edit_distance"] is None
-    assert metrics["by_engine"] == {} and metrics["by_agent"] == {}
