@@ -158,3 +158,50 @@ baseline_handle_times = Table(
     Column("intent", String(64), nullable=False, default=""),
     Column("source", String(255), nullable=False, default=""),
 )
+
+TICKET_STATUSES = ("open", "pending", "solved")
+
+tickets = Table(
+    "tickets", metadata,
+    Column("id", String(255), primary_key=True),
+    Column("source", String(64), nullable=False),
+    Column("external_id", String(255), nullable=False),
+    Column("subject", Text, nullable=False, default=""),  # sealed
+    Column("channel", String(64), nullable=False, default="email"),
+    Column("customer_name", Text, nullable=False, default=""),  # sealed
+    Column("customer_email", Text, nullable=False, default=""),  # sealed
+    Column("language", String(16), nullable=True),
+    Column("status", String(16), nullable=False, default="open"),
+    Column("assignee", String(255), nullable=True, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False, index=True),
+    UniqueConstraint("source", "external_id", name="uq_tickets_source_external_id"),
+    CheckConstraint("status IN ('open', 'pending', 'solved')", name="ck_tickets_status"),
+)
+
+ticket_messages = Table(
+    "ticket_messages", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_id", String(255), ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("external_id", String(255), nullable=False),  # the source's comment id, else a hash of the message
+    Column("role", String(16), nullable=False),
+    Column("author", Text, nullable=False, default=""),  # sealed
+    Column("text", Text, nullable=False),  # sealed
+    Column("at", UtcDateTime, nullable=True),
+    UniqueConstraint("ticket_id", "external_id", name="uq_ticket_messages_external_id"),
+    CheckConstraint("role IN ('customer', 'agent', 'note')", name="ck_ticket_messages_role"),
+)
+
+user_preferences = Table(
+    "user_preferences", metadata,
+    Column("user", String(255), primary_key=True),
+    Column("ui_language", String(8), nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+ticket_presence = Table(
+    "ticket_presence", metadata,
+    Column("ticket_id", String(255), primary_key=True),
+    Column("user", String(255), primary_key=True),
+    Column("seen_at", UtcDateTime, nullable=False, index=True),
+)
