@@ -205,3 +205,10 @@ ticket_presence = Table(
     Column("user", String(255), primary_key=True),
     Column("seen_at", UtcDateTime, nullable=False, index=True),
 )
+
+sync_state = Table(
+    "sync_state", metadata,
+    Column("source", String(64), primary_key=True),
+    Column("cursor", Text, nullable=False, default=""),  # the helpdesk's own incremental cursor
+    Column("updated_at", UtcDateTime, nullable=False),
+)

@@ -1,5 +1,5 @@
 """Tickets live in the database: tickets and their messages (upserted by source and external id), each user's
-interface language, and who has a ticket open right now.
+interface language, who has a ticket open right now, and where each helpdesk sync stopped.
 
 Revision ID: 0006
 Revises: 0005
@@ -54,6 +54,12 @@ def upgrade() -> None:
         sa.Column("updated_at", _WHEN, nullable=False),
     )
     op.create_table(
+        "sync_state",
+        sa.Column("source", sa.String(64), primary_key=True),
+        sa.Column("cursor", sa.Text, nullable=False, server_default="''"),
+        sa.Column("updated_at", _WHEN, nullable=False),
+    )
+    op.create_table(
         "ticket_presence",
         sa.Column("ticket_id", _ID, primary_key=True),
         sa.Column("user", _ID, primary_key=True),
@@ -63,5 +69,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop what this revision added."""
-    for table in ("ticket_presence", "user_preferences", "ticket_messages", "tickets"):
+    for table in ("ticket_presence", "sync_state", "user_preferences", "ticket_messages", "tickets"):
         op.drop_table(table)
