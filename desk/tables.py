@@ -212,3 +212,15 @@ sync_state = Table(
     Column("cursor", Text, nullable=False, default=""),  # the helpdesk's own incremental cursor
     Column("updated_at", UtcDateTime, nullable=False),
 )
+
+macros = Table(
+    "macros", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(120), nullable=False, unique=True),
+    Column("text", Text, nullable=False),  # placeholders such as {first_name} and {order_number}
+    Column("intent", String(64), nullable=False, default=""),
+    Column("language", String(16), nullable=False, default=""),
+    Column("created_by", String(255), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)

@@ -1,5 +1,5 @@
 """Tickets live in the database: tickets and their messages (upserted by source and external id), each user's
-interface language, who has a ticket open right now, and where each helpdesk sync stopped.
+interface language, who has a ticket open right now, the team's macros, and where each helpdesk sync stopped.
 
 Revision ID: 0006
 Revises: 0005
@@ -54,6 +54,17 @@ def upgrade() -> None:
         sa.Column("updated_at", _WHEN, nullable=False),
     )
     op.create_table(
+        "macros",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("name", sa.String(120), nullable=False, unique=True),
+        sa.Column("text", sa.Text, nullable=False),
+        sa.Column("intent", sa.String(64), nullable=False, server_default="''"),
+        sa.Column("language", sa.String(16), nullable=False, server_default="''"),
+        sa.Column("created_by", _ID, nullable=False),
+        sa.Column("created_at", _WHEN, nullable=False),
+        sa.Column("updated_at", _WHEN, nullable=False),
+    )
+    op.create_table(
         "sync_state",
         sa.Column("source", sa.String(64), primary_key=True),
         sa.Column("cursor", sa.Text, nullable=False, server_default="''"),
@@ -69,5 +80,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop what this revision added."""
-    for table in ("ticket_presence", "sync_state", "user_preferences", "ticket_messages", "tickets"):
+    for table in ("ticket_presence", "sync_state", "macros", "user_preferences", "ticket_messages", "tickets"):
         op.drop_table(table)
