@@ -18,7 +18,9 @@ from desk.store import DeskStore
 
 PLACEHOLDERS = ("first_name", "customer_name", "order_number", "agent", "company")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
-_ORDER = re.compile(r"(?:#|\border\s*(?:no\.?|number|#)?\s*|주문\s*번호\s*:?\s*)(\d{4,12})\b", re.IGNORECASE)
+# "#48213", "order no. 48213", "order MM-20261029-4471", "주문번호는 MM-20261116-2285입니다"
+_ORDER = re.compile(r"(?:#|\border\s*(?:no\.?|number|id|#)?\s*:?\s*|주문\s*번호\s*(?:는|은)?\s*:?\s*)"
+                    r"([A-Z]{1,4}-\d{4,}(?:-\d+)*|\d{4,12})(?![\w-]*\d)", re.IGNORECASE)
 MAX_MACRO_CHARS = 10_000
 
 

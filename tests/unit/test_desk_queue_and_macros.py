@@ -95,3 +95,16 @@ def test_macro_from_a_sent_reply_replaces_this_customers_details():
     text = macro_from_reply("Hi Minji, order 48213 is on its way. Minji Park, thanks! alex",
                             ticket(1, [("customer", 0)]), "alex", "Maru Market")
     assert text == "Hi {first_name}, order {order_number} is on its way. {customer_name}, thanks! {agent}"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Where is order #48213?", "48213"),
+    ("I returned it (order MM-20261029-4471) last week", "MM-20261029-4471"),
+    ("주문번호는 MM-20261116-2285입니다.", "MM-20261116-2285"),
+    ("Order no. 123456789 arrived broken", "123456789"),
+    ("I ordered 12 items", None),
+])
+def test_macros_order_number_reads_the_shops_order_formats(text, expected):
+    from desk.macros import order_number
+
+    assert order_number(ticket(1, [("customer", 0)], text=text)) == expected
