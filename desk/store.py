@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from enum import Enum
 
 from alembic.util.exc import CommandError
-from sqlalchemy import Connection, Engine, Insert, Table, delete, func, select
+from sqlalchemy import Connection, Engine, Insert, Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
@@ -132,6 +132,10 @@ class DeskStore:
         check_row(tables.ticket_state, values)
         with self._begin() as connection:
             connection.execute(self._upsert(tables.ticket_state, values, keys=("ticket_id",)))
+            if status == "replied":  # the queue's ticket now waits for the customer
+                table = tables.tickets
+                connection.execute(update(table).where(table.c.id == ticket_id).values(
+                    status="pending", updated_at=values["updated_at"]))
 
     def status(self, ticket_id: str) -> TicketStatus:
         """A ticket's status; tickets never touched are open."""
