@@ -9,9 +9,9 @@ from chains.offline import OfflineChatModel
 from chains.pipeline import AssistDeps
 from chains.runtime import build_deps, deps_for_agent, offline_engine
 from core.settings import Settings, load_settings, setting_names
-from core.tickets import load_ticket_folder
 from desk.send import RecordSender, Sender, WebhookSender
 from desk.store import DeskStore, open_store
+from desk.ticket_store import StoredTicket, list_tickets, seed_demo_tickets
 from knowledge.embeddings import load_embedder
 from knowledge.index import KnowledgeIndex, current_version, load_index
 
@@ -94,11 +94,33 @@ def get_agent_deps(agent: str) -> AssistDeps:
     return deps_for_agent(get_deps(), get_settings(), agent)
 
 
-@st.cache_data(show_spinner=False, ttl=60)
-def _load_tickets(folder: str) -> tuple[list, list]:
-    return load_ticket_folder(folder)
+@st.cache_resource(show_spinner=False)
+def _seed_tickets() -> list[tuple[str, str]]:
+    """A desk without tickets gets the configured ticket folder (the demo by default), once per process; the
+    (file, problem) of each file that was skipped."""
+    return seed_demo_tickets(get_store(), get_settings().tickets_path).skipped
+
+
+@st.cache_data(show_spinner=False, ttl=5)
+def _stored_tickets() -> list[StoredTicket]:
+    return list_tickets(get_store())
+
+
+def get_stored_tickets() -> list[StoredTicket]:
+    """The desk's tickets with status and assignee, re-read every few seconds so other agents' claims show."""
+    _seed_tickets()
+    return _stored_tickets()
+
+
+def forget_tickets() -> None:
+    """After a claim, assignment, status change or import: the next read sees it."""
+    _stored_tickets.clear()
+
+
+def ticket_problems() -> list[tuple[str, str]]:
+    return _seed_tickets()
 
 
 def get_tickets() -> tuple[list, list[tuple[str, str]]]:
-    """The queue's tickets and (file name, problem) for each ticket file that was skipped."""
-    return _load_tickets(str(get_settings().tickets_path))
+    """The queue's tickets and (file name, problem) for each ticket file that was skipped when they were seeded."""
+    return [s.ticket for s in get_stored_tickets()], ticket_problems()

@@ -1,8 +1,10 @@
 """The interface's words in English and Korean: `t(key, **values)` in the ASSIST_UI_LANGUAGE (English otherwise)."""
 from __future__ import annotations
 
-from assist_ui import deps
-from assist_ui.catalogs import audit as audit_labels, gaps as gaps_labels
+import importlib
+import pkgutil
+
+from assist_ui import catalogs, deps
 
 LANGUAGES = ("en", "ko")
 CATALOG: dict[str, dict[str, str]] = {
@@ -49,8 +51,21 @@ CATALOG: dict[str, dict[str, str]] = {
         "ko": "답장에 남아 있던 인용 표시 {markers}는 보내기 전에 지웠습니다.",
     },
 }
-for _labels in (audit_labels.LABELS, gaps_labels.LABELS):
-    CATALOG.update(_labels)
+
+
+def merged_catalog(base: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """`base` plus the LABELS of every module in assist_ui.catalogs; a key defined twice is a mistake."""
+    merged = dict(base)
+    for module in pkgutil.iter_modules(catalogs.__path__):
+        labels = importlib.import_module(f"{catalogs.__name__}.{module.name}").LABELS
+        twice = sorted(set(labels) & set(merged))
+        if twice:
+            raise ValueError(f"labels defined twice (in catalogs/{module.name}.py and elsewhere): {twice}")
+        merged.update(labels)
+    return merged
+
+
+CATALOG = merged_catalog(CATALOG)
 
 
 def ui_language() -> str:

@@ -22,6 +22,21 @@ def select_ticket(ticket_id: str) -> None:
         st.query_params[TICKET_PARAM] = ticket_id
 
 
+QUEUE_WIDGET = "queue_radio"
+
+
+def open_ticket(ticket_id: str) -> None:
+    """Switch to a ticket from a button's callback (the queue's own choice follows)."""
+    st.session_state[QUEUE_WIDGET] = ticket_id
+    select_ticket(ticket_id)
+
+
+def pick_from_queue() -> None:
+    """The queue's on_change: the agent's new choice wins over the ticket the URL names."""
+    if chosen := st.session_state.get(QUEUE_WIDGET):
+        select_ticket(chosen)
+
+
 def reply_widget_key(ticket_id: str) -> str:
     return f"reply_box::{ticket_id}"
 

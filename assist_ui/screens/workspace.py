@@ -3,41 +3,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assist_ui import auth, deps, i18n, render, reply, state
+from assist_ui import auth, context_panel, deps, i18n, queue_panel, render, reply, state
+from assist_ui.i18n import t
 from chains.models import model_name_of
 from chains.streaming import stream_assist
-from chains.triage import quick_triage
 from core.types import AssistResult, Ticket
+from desk.accounts import User
+from desk.ticket_store import StoredTicket
 from desk.tickets import thread
 from knowledge.index import IndexError_
 
 CITATIONS_NOTE = {"remove": "use_draft.markers_removed", "sources": "use_draft.sources_line"}
-
-
-@st.cache_data(show_spinner=False)
-def queue_priority(ticket_json: str) -> str:
-    """Priority for the queue from the offline triage (`quick_triage`): cheap, local and never sent anywhere."""
-    return quick_triage(Ticket.model_validate_json(ticket_json), deps.get_offline_engine()).priority
-
-
-def render_queue(tickets: list[Ticket]) -> Ticket | None:
-    store = deps.get_store()
-    statuses = store.statuses()
-    with st.sidebar:
-        st.subheader("Queue")
-        show = st.segmented_control("Show", ["open", "replied", "all"], default="open", key="queue_filter")
-        visible = [t for t in tickets if show in (None, "all") or statuses.get(t.id, "open") == show]
-        if not visible:
-            st.caption("No tickets here.")
-            return None
-        labels = {t.id: render.queue_label(t, statuses.get(t.id, "open"), queue_priority(t.model_dump_json()))
-                  for t in visible}
-        ids = list(labels)
-        current = state.selected_ticket_id()
-        index = ids.index(current) if current in ids else 0
-        chosen = st.radio("Tickets", ids, index=index, format_func=labels.get, key="queue_radio", label_visibility="collapsed")
-        state.select_ticket(chosen)
-        return next(t for t in visible if t.id == chosen)
 
 
 def assist_for(ticket: Ticket, agent: str) -> AssistResult:
@@ -91,9 +67,11 @@ def render_assist_panel(ticket: Ticket, agent: str, result: AssistResult) -> Non
     render.article_cards(result)
 
 
-def render_ticket(ticket: Ticket, agent: str) -> None:
-    """The ticket's header, thread, reply box and assist panel."""
+def render_ticket(stored: StoredTicket, user: User) -> None:
+    """The ticket's header, who has it, the thread with the reply box and context, and the assist panel."""
+    ticket, agent = stored.ticket, user.name
     render.ticket_header(ticket, deps.get_store().status(ticket.id))
+    queue_panel.render_ticket_bar(stored, user)
     left, right = st.columns([1.05, 1], gap="large")
     with right:
         result = None
@@ -106,24 +84,28 @@ def render_ticket(ticket: Ticket, agent: str) -> None:
     with left:
         render.thread(thread(ticket, deps.get_store()).messages)
         reply.render_reply_box(ticket, agent, result)
+        intent = result.triage.intent if result is not None else None
+        language = result.triage.language if result is not None else render.ticket_language(ticket)
+        context_panel.render_context(ticket, user, intent, language)
 
 
 def main() -> None:
-    agent = auth.require("agent").name
+    user = auth.require("agent")
     if flash := state.pop_flash():
         getattr(st, flash[0])(flash[1])
-    tickets, problems = deps.get_tickets()
-    for name, problem in problems:
-        st.warning(f"Skipped the ticket file {render.inert(name)}: {render.inert(problem)}", icon=":material/warning:")
-    reply.render_undelivered(tickets)
-    ticket = render_queue(tickets)
-    if ticket is None:
-        st.info("The queue is empty.")
+    stored = deps.get_stored_tickets()
+    for name, problem in deps.ticket_problems():
+        st.warning(t("queue.skipped_file", name=render.inert(name), problem=render.inert(problem)),
+                   icon=":material/warning:")
+    reply.render_undelivered([s.ticket for s in stored])
+    chosen = queue_panel.render_queue(stored, user)
+    if chosen is None:
+        st.info(t("queue.empty"))
         return
     # One placeholder holds the whole ticket view: a switch replaces it at once, so nothing of the previous
     # ticket (its thread, drafts or buttons) stays on screen while the new one is prepared.
-    with st.empty().container(key=f"ticket_view::{ticket.id}"):
-        render_ticket(ticket, agent)
+    with st.empty().container(key=f"ticket_view::{chosen.ticket.id}"):
+        render_ticket(chosen, user)
 
 
 main()
