@@ -9,6 +9,7 @@ from chains.offline import OfflineChatModel
 from chains.pipeline import AssistDeps
 from chains.runtime import build_deps, deps_for_agent, offline_engine
 from core.settings import Settings, load_settings, setting_names
+from desk.intake import routed_sender
 from desk.send import RecordSender, Sender, WebhookSender
 from desk.store import DeskStore, open_store
 from desk.ticket_store import StoredTicket, list_tickets, seed_demo_tickets
@@ -38,9 +39,9 @@ def get_store() -> DeskStore:
 @st.cache_resource(show_spinner=False)
 def get_sender() -> Sender:
     settings = get_settings()
-    if settings.send_webhook_url:
-        return WebhookSender(settings.send_webhook_url.get_secret_value())
-    return RecordSender()
+    default = WebhookSender(settings.send_webhook_url.get_secret_value()) if settings.send_webhook_url \
+        else RecordSender()
+    return routed_sender(settings, default)
 
 
 def index_root() -> Path:

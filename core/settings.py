@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     max_messages: int = Field(200, alias="ASSIST_MAX_MESSAGES", ge=1)
     database_url: SecretStr | None = Field(None, alias="ASSIST_DATABASE_URL")
     send_webhook_url: SecretStr | None = Field(None, alias="ASSIST_SEND_WEBHOOK_URL")
+    # a connected helpdesk (python -m desk sync): tickets pulled in, replies posted back as public comments
+    zendesk_url: str = Field("", alias="ASSIST_ZENDESK_URL", description="e.g. https://yourshop.zendesk.com")
+    zendesk_email: str = Field("", alias="ASSIST_ZENDESK_EMAIL", description="the API user's email")
+    zendesk_token: SecretStr | None = Field(None, alias="ASSIST_ZENDESK_TOKEN", description="a Zendesk API token")
+    sync_interval_seconds: float = Field(60.0, alias="ASSIST_SYNC_INTERVAL_SECONDS", ge=5)
     # what the desk keeps at rest
     encryption_key: SecretStr | None = Field(
         None, alias="ASSIST_ENCRYPTION_KEY",

@@ -3,7 +3,8 @@
 `privacy export|erase` — everything stored about one customer, as JSON or erased;
 `demo-seed` — demo activity for a fresh database; `report` — the lead report (ROI numbers);
 `export` — audit events as CSV or XLSX; `feedback export` — feedback as JSON lines;
-`baseline import` — historical handle times from a CSV.
+`baseline import` — historical handle times from a CSV; `import` — tickets from an export file;
+`tickets list` — the desk's tickets; `sync` — pull tickets from the connected helpdesk (Zendesk).
 
 Exit status: 0 done, 1 the request was refused (the message says why), 2 bad arguments.
 """
@@ -53,7 +54,34 @@ def _parser() -> argparse.ArgumentParser:
     erase.add_argument("--customer", required=True, metavar="EMAIL_OR_TICKET_ID")
     erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _lead_parsers(sub)
+    _intake_parsers(sub)
     return parser
+
+
+def _intake_parsers(sub) -> None:
+    """import, tickets list and sync."""
+    from desk.importers import CSV_COLUMNS, FORMATS
+
+    intake = sub.add_parser("import", help="tickets from an export file; importing it again changes nothing")
+    intake.add_argument("file", type=Path, metavar="FILE")
+    intake.add_argument("--format", required=True, choices=FORMATS,
+                        help="json/jsonl: the product's ticket JSON; csv: one message per row; "
+                             "zendesk: {tickets, users, comments} with Zendesk's field names")
+    intake.add_argument("--mapping", action="append", default=[], type=_mapping, metavar="FIELD=COLUMN",
+                        help=f"CSV only: which column holds a field ({', '.join(CSV_COLUMNS)}); repeatable")
+    intake.add_argument("--json", action="store_true", help="print the import report as JSON")
+    tickets = sub.add_parser("tickets", help="the desk's tickets").add_subparsers(dest="action", required=True)
+    listing = tickets.add_parser("list", help="id, status, assignee, source and subject of each ticket")
+    listing.add_argument("--json", action="store_true")
+    sync = sub.add_parser("sync", help="pull new and updated tickets from Zendesk (ASSIST_ZENDESK_*)")
+    sync.add_argument("--once", action="store_true", help="one pass, then exit (default: keep syncing)")
+
+
+def _mapping(value: str) -> tuple[str, str]:
+    field, sep, column = value.partition("=")
+    if not sep or not field.strip() or not column.strip():
+        raise argparse.ArgumentTypeError(f"expected FIELD=COLUMN (such as text=Comment), not {value!r}")
+    return field.strip(), column.strip()
 
 
 def _lead_parsers(sub) -> None:
@@ -155,6 +183,60 @@ def run_purge(args, store, settings: Settings) -> str:
     verb = "Would remove" if args.dry_run else "Removed"
     head = f"{verb} text older than {days} days (before {cutoff:%Y-%m-%d %H:%M} UTC):"
     return "\n".join([head, *counts.lines()] + (["Dry run: nothing was changed."] if args.dry_run else []))
+
+
+def run_intake(args, store, settings: Settings) -> str:
+    """import, tickets list and sync."""
+    from desk import intake
+    from desk.ticket_store import list_tickets
+
+    if args.command == "import":
+        report = intake.import_file(store, args.file, args.format, dict(args.mapping) or None)
+        return json.dumps(report.to_dict(), ensure_ascii=False, indent=1) if args.json else _import_lines(report)
+    if args.command == "tickets":
+        found = list_tickets(store)
+        if args.json:
+            return json.dumps([_ticket_row(s) for s in found], ensure_ascii=False, indent=1)
+        return "\n".join(f"{s.ticket.id}\t{s.status}\t{s.assignee or '-'}\t{s.source}\t{' '.join(s.ticket.subject.split())}"
+                         for s in found) or "No tickets yet."
+    return _run_sync(args, store, settings)
+
+
+def _import_lines(report) -> str:
+    head = (f"Imported: {report.created} new, {report.updated} updated, {report.unchanged} unchanged; "
+            f"{report.messages_added} messages added; {len(report.skipped)} skipped.")
+    return "\n".join([head, *(f"skipped {where}: {why}" for where, why in report.skipped)])
+
+
+def _ticket_row(stored) -> dict:
+    ticket = stored.ticket
+    return {"id": ticket.id, "source": stored.source, "external_id": stored.external_id, "status": stored.status,
+            "assignee": stored.assignee, "subject": ticket.subject, "customer": ticket.customer.name,
+            "channel": ticket.channel, "messages": len(ticket.messages),
+            "created_at": stored.created_at.isoformat(), "updated_at": stored.updated_at.isoformat()}
+
+
+def _run_sync(args, store, settings: Settings) -> str:
+    from desk import intake
+    from desk.connectors.base import ConnectorError, sync_loop, sync_once
+
+    if not intake.zendesk_configured(settings):
+        raise ValueError("no helpdesk to sync: set ASSIST_ZENDESK_URL, ASSIST_ZENDESK_EMAIL and ASSIST_ZENDESK_TOKEN")
+    connector, upsert = intake.zendesk_connector(settings), intake.zendesk_upsert(store)
+    if not args.once:
+        print(f"Syncing {connector.source} every {settings.sync_interval_seconds:.0f} s; Ctrl-C stops.", flush=True)
+        try:
+            sync_loop(store, connector, upsert, interval=settings.sync_interval_seconds,
+                      report=lambda line: print(line, flush=True))
+        except KeyboardInterrupt:
+            pass
+        return "Sync stopped."
+    try:
+        result = sync_once(store, connector, upsert)
+    except ConnectorError as exc:
+        raise ValueError(f"sync failed: {exc}") from None
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items()))
+    return f"Synced {connector.source}: {result.batches} page(s); {counts or 'no changes'}."
 
 
 def run_privacy(args, store, settings: Settings) -> str:
@@ -296,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(run_purge(args, store, settings))
             elif args.command == "privacy":
                 print(run_privacy(args, store, settings))
+            elif args.command in ("import", "tickets", "sync"):
+                print(run_intake(args, store, settings))
             else:
                 print(run_lead(args, store, settings))
     except (AccountError, StoreError, UnknownCustomer, ValueError) as exc:

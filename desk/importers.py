@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from core.tickets import (
     TicketFormatError,
     describe_validation_error,
     natural_key,
+    parse_ticket,
     read_json_file,
 )
 from core.types import Customer, Message, Role, Ticket
@@ -31,6 +34,8 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
     "customer_name": ("customer_name",),
     "customer_email": ("customer_email",),
     "channel": ("channel",),
+    "message_id": ("message_id", "comment_id"),
+    "status": ("status", "ticket_status"),
 }
 REQUIRED_CSV_FIELDS = ("ticket_id", "role", "text")
 
@@ -153,7 +158,7 @@ def _comment_message(comment: object, where: str, roles: Mapping[str, Role]) -> 
     """One exported comment as a message; non-public comments are internal notes."""
     if not isinstance(comment, dict):
         raise TicketFormatError(f"{where}: expected a JSON object")
-    role = "note" if comment.get("public", True) is False else _text(comment.get("author_role"))
+    role = "note" if not is_public(comment.get("public", True)) else _text(comment.get("author_role"))
     author = comment.get("author")
     if isinstance(author, dict):
         author = author.get("name")
@@ -161,6 +166,21 @@ def _comment_message(comment: object, where: str, roles: Mapping[str, Role]) -> 
         role, _text(author), _text(comment.get("body")), _text(comment.get("created_at")),
         where, roles, text_field="body",
     )
+
+
+FALSE_WORDS = frozenset({"false", "0", "no", "n", "off", "private", "internal", ""})
+
+
+def is_public(value: object) -> bool:
+    """Whether a comment's `public` flag says public. Exports write it as true/false, "true"/"false", 1/0 or
+    "yes"/"no"; anything that reads as false is an internal note, so a note is never sent as a reply."""
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return True
+    if isinstance(value, (int, float)):
+        return value != 0
+    return str(value).strip().lower() not in FALSE_WORDS
 
 
 def _channel(item: dict) -> str:
@@ -235,3 +255,209 @@ def _ticket(
         id=ticket_id, subject=subject, channel=channel or "email",
         customer=customer, messages=messages,
     )
+
+
+# -- imports that keep going: every ticket that can be read is, every one that cannot is reported ----------
+@dataclass
+class ParsedImport:
+    """Tickets read from an export, and for the upsert: the source's ids of tickets and messages, the source's
+    status of each ticket, and (where, why) for everything skipped."""
+
+    tickets: list[Ticket] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    external_ids: dict[str, str] = field(default_factory=dict)
+    message_ids: dict[str, list[str | None]] = field(default_factory=dict)
+    statuses: dict[str, str] = field(default_factory=dict)
+
+
+FORMATS = ("json", "jsonl", "csv", "zendesk")
+
+
+def read_import(path: str | Path, fmt: str, mapping: Mapping[str, str] | None = None) -> ParsedImport:
+    """Read an export in one of FORMATS; a file that cannot be read at all raises TicketFormatError."""
+    path = Path(path)
+    if fmt == "csv":
+        return read_csv_import(path, mapping)
+    if mapping:
+        raise ValueError("--mapping applies to CSV files only")
+    if fmt == "jsonl":
+        return read_jsonl_import(path)
+    if fmt == "json":
+        return read_json_import(read_json_file(path), path.name)
+    if fmt == "zendesk":
+        data = read_json_file(path)
+        if not isinstance(data, dict):
+            raise TicketFormatError(f"{path.name}: expected a Zendesk bundle "
+                                    '{"tickets": [...], "users": [...], "comments": {...}}')
+        return read_zendesk_bundle(data, path.name)
+    raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def read_csv_import(path: Path, mapping: Mapping[str, str] | None = None) -> ParsedImport:
+    """CSV with one message per row; a row without a ticket id, or a ticket with a bad row, is skipped."""
+    parsed = ParsedImport()
+    with _open_text(path) as handle:
+        reader = csv.DictReader(handle)
+        columns = _csv_columns(reader.fieldnames or [], mapping or {}, path.name)
+        rows = [(f"{path.name} line {reader.line_num}", row) for row in reader]
+    groups: dict[str, list[tuple[str, dict]]] = {}
+    for where, row in rows:
+        fields = {field: _cell(row, columns.get(field)) for field in CSV_COLUMNS}
+        if not fields["ticket_id"]:
+            parsed.skipped.append((where, "ticket_id: is empty"))
+            continue
+        groups.setdefault(fields["ticket_id"], []).append((where, fields))
+    roles = _role_aliases(None)
+    for ticket_id, group in groups.items():
+        try:
+            ticket = _ticket_from_csv_rows(ticket_id, group, roles, columns["text"])
+        except TicketFormatError as exc:
+            parsed.skipped.append((f"ticket {ticket_id}", str(exc)))
+            continue
+        parsed.tickets.append(ticket)
+        ids = [row["message_id"] or None for _, row in group]
+        if any(ids):
+            parsed.message_ids[ticket_id] = _in_time_order(ids, group)
+        status = next((row["status"] for _, row in reversed(group) if row["status"]), "")
+        if status:
+            parsed.statuses[ticket_id] = ZENDESK_STATUSES.get(status.lower(), status.lower())
+    return parsed
+
+
+def _in_time_order(ids: list[str | None], group: list[tuple[str, dict]]) -> list[str | None]:
+    """Message ids in the order _ticket puts the messages (by time when every row has one)."""
+    times = [row["created_at"] for _, row in group]
+    if all(times):
+        order = sorted(range(len(ids)), key=lambda n: _parse_time(times[n], ""))
+        return [ids[n] for n in order]
+    return ids
+
+
+def _open_text(path: Path):
+    if not path.is_file():
+        raise TicketFormatError(f"{path.name}: no such file")
+    return path.open(newline="", encoding="utf-8-sig")
+
+
+def read_jsonl_import(path: Path) -> ParsedImport:
+    """One ticket JSON object per line (the product's own shape); a bad line is skipped with its line number."""
+    parsed = ParsedImport()
+    with _open_text(path) as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            where = f"{path.name} line {number}"
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as exc:
+                parsed.skipped.append((where, f"not valid JSON ({exc.msg})"))
+                continue
+            _add_product_ticket(parsed, data, where)
+    return parsed
+
+
+def read_json_import(data: object, source: str) -> ParsedImport:
+    """The product's ticket JSON: one ticket, a list of them, or {"tickets": [...]}; objects with `comments`
+    instead of `messages` are read as a Zendesk-like export (see `import_json`)."""
+    parsed = ParsedImport()
+    items = data.get("tickets", [data]) if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise TicketFormatError(f"{source}: expected a ticket, a list of tickets or {{\"tickets\": [...]}}")
+    for position, item in enumerate(items, start=1):
+        where = f"{source} ticket #{position}"
+        if isinstance(item, dict) and "comments" in item and "messages" not in item:
+            try:
+                parsed.tickets.append(_ticket_from_export(item, where, _role_aliases(None)))
+            except TicketFormatError as exc:
+                parsed.skipped.append((where, str(exc).removeprefix(f"{where}: ")))
+            continue
+        _add_product_ticket(parsed, item, where)
+    return parsed
+
+
+def _add_product_ticket(parsed: ParsedImport, data: object, where: str) -> None:
+    try:
+        parsed.tickets.append(parse_ticket(data, where))
+    except TicketFormatError as exc:
+        parsed.skipped.append((where, str(exc).removeprefix(f"{where}: ")))
+
+
+# -- Zendesk ----------------------------------------------------------------------------------------
+ZENDESK_PREFIX = "ZD-"  # the product's id of Zendesk ticket 123
+ZENDESK_STATUSES = {"new": "open", "open": "open", "pending": "pending", "hold": "pending", "on-hold": "pending",
+                    "solved": "solved", "closed": "solved"}
+ZENDESK_AGENT_ROLES = frozenset({"agent", "admin"})
+
+
+def zendesk_ticket_id(external_id: object) -> str:
+    return f"{ZENDESK_PREFIX}{external_id}"
+
+
+def read_zendesk_bundle(bundle: dict, source: str = "bundle") -> ParsedImport:
+    """Tickets from {"tickets": [...], "users": [...], "comments": {ticket_id: [...]}}, with the field names of
+    Zendesk's ticket export and ticket-comments API: requester_id, status, via.channel; comments' id, author_id,
+    body (or plain_body), public (false: an internal note), created_at and attachments' file_name."""
+    parsed = ParsedImport()
+    users = {str(u.get("id")): u for u in bundle.get("users") or [] if isinstance(u, dict)}
+    comments = bundle.get("comments") or {}
+    if not isinstance(comments, dict):
+        raise TicketFormatError(f"{source}: comments: expected an object of ticket id -> list of comments")
+    for position, item in enumerate(bundle.get("tickets") or [], start=1):
+        where = f"{source} ticket #{position}"
+        if not isinstance(item, dict) or item.get("id") in (None, ""):
+            parsed.skipped.append((where, "id: is required"))
+            continue
+        external = str(item["id"])
+        where = f"{source} ticket {external}"
+        status = str(item.get("status") or "open").lower()
+        if status == "deleted":
+            parsed.skipped.append((where, "deleted in Zendesk"))
+            continue
+        if status not in ZENDESK_STATUSES:
+            parsed.skipped.append((where, f"status: {status!r} is not a Zendesk status"))
+            continue
+        messages, ids = _zendesk_messages(comments.get(external) or comments.get(item["id"]) or [], users, where,
+                                          parsed)
+        if not messages:
+            parsed.skipped.append((where, "no comment with text"))
+            continue
+        if all(m.at is not None for m in messages):  # the order _ticket gives them, ids alongside
+            pairs = sorted(zip(messages, ids), key=lambda pair: pair[0].at)
+            messages, ids = [m for m, _ in pairs], [i for _, i in pairs]
+        requester = users.get(str(item.get("requester_id")), {})
+        ticket_id = zendesk_ticket_id(external)
+        parsed.tickets.append(_ticket(
+            ticket_id, _text(item.get("subject") or item.get("raw_subject")), _channel(item),
+            Customer(name=_text(requester.get("name")), email=_text(requester.get("email"))), messages))
+        parsed.external_ids[ticket_id] = external
+        parsed.message_ids[ticket_id] = ids
+        parsed.statuses[ticket_id] = ZENDESK_STATUSES[status]
+    return parsed
+
+
+def _zendesk_messages(comments: object, users: dict, where: str,
+                      parsed: ParsedImport) -> tuple[list[Message], list[str | None]]:
+    messages, ids = [], []
+    if not isinstance(comments, list):
+        parsed.skipped.append((where, "comments: expected a list"))
+        return messages, ids
+    for index, comment in enumerate(comments):
+        here = f"{where} comment {comment.get('id', index) if isinstance(comment, dict) else index}"
+        if not isinstance(comment, dict):
+            parsed.skipped.append((here, "expected a JSON object"))
+            continue
+        author = users.get(str(comment.get("author_id")), {})
+        role = "note" if not is_public(comment.get("public", True)) else (
+            "agent" if str(author.get("role", "")).lower() in ZENDESK_AGENT_ROLES else "customer")
+        text = _text(comment.get("plain_body") or comment.get("body"))
+        files = [_text(a.get("file_name")) for a in comment.get("attachments") or [] if isinstance(a, dict)]
+        text = "\n".join([text, *(f"[attachment: {name}]" for name in files if name)]).strip()
+        try:
+            message = _message(role, _text(author.get("name")), text, _text(comment.get("created_at")), here,
+                               ROLE_ALIASES, text_field="body")
+        except TicketFormatError as exc:
+            parsed.skipped.append((here, str(exc).removeprefix(f"{here}: ")))
+            continue
+        messages.append(message)
+        ids.append(None if comment.get("id") in (None, "") else f"zendesk:{comment['id']}")
+    return messages, ids

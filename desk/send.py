@@ -59,6 +59,10 @@ class RecordSender:
     def send(self, ticket: Ticket, text: str, agent: str, idempotency_key: str) -> None:
         """Accept the reply; the caller's record is the only trace."""
 
+    def delivers_to(self, ticket: Ticket) -> bool:
+        """Nothing reaches the customer: the agent is told the reply was recorded, not delivered."""
+        return False
+
     def __repr__(self) -> str:
         return "RecordSender()"
 
@@ -133,6 +137,7 @@ class _DeliveryRun:
 
     delivery: Delivery
     reason: str = ""
+    recorded_only: bool = False  # "delivered" by a sender that reaches no customer
 
 
 def send_reply(
@@ -265,13 +270,40 @@ def _attempt_delivery(
             return _DeliveryRun("pending", "the outbox could not count the attempt")
         try:
             sender.send(recorded_ticket, entry.text, entry.agent, entry.idempotency_key)
-            return _DeliveryRun("delivered")
+            return _DeliveryRun("delivered", recorded_only=not delivers_to_customer(sender, recorded_ticket))
         except SendError as exc:
             reason = str(exc)
         except Exception as exc:  # a broken adapter must not leave the entry claimed forever
             reason = f"the sender failed ({type(exc).__name__})"
         log.info("delivery attempt %d of outbox entry %d failed: %s", attempt + 1, entry.id, reason)
     return _DeliveryRun("failed", reason)
+
+
+def delivers_to_customer(sender: Sender, ticket: Ticket) -> bool:
+    """Whether this sender really delivers replies on this ticket (a sender without `delivers_to` does)."""
+    check = getattr(sender, "delivers_to", None)
+    return bool(check(ticket)) if callable(check) else True
+
+
+class RoutedSender:
+    """Replies on tickets that came from a connected helpdesk go back there (by ticket-id prefix, such as ZD-);
+    every other reply goes through the default sender."""
+
+    def __init__(self, default: Sender, routes: dict[str, Sender]) -> None:
+        self.default = default
+        self.routes = dict(routes)
+
+    def __repr__(self) -> str:
+        return f"RoutedSender(default={self.default!r}, routes={self.routes!r})"
+
+    def sender_for(self, ticket: Ticket) -> Sender:
+        return next((sender for prefix, sender in self.routes.items() if ticket.id.startswith(prefix)), self.default)
+
+    def send(self, ticket: Ticket, text: str, agent: str, idempotency_key: str) -> None:
+        self.sender_for(ticket).send(ticket, text, agent, idempotency_key)
+
+    def delivers_to(self, ticket: Ticket) -> bool:
+        return delivers_to_customer(self.sender_for(ticket), ticket)
 
 
 def _note_attempt(entry: OutboxEntry, store: DeskStore) -> bool:
@@ -301,6 +333,9 @@ def _finish(entry: OutboxEntry, result: _DeliveryRun, store: DeskStore) -> str:
 
 def _result_message(result: _DeliveryRun) -> str:
     """The agent's sentence for a finished delivery run."""
+    if result.delivery == "delivered" and result.recorded_only:
+        return ("Reply recorded. No delivery channel is set up for this ticket, so it did not reach the customer: "
+                "send it from your helpdesk.")
     if result.delivery == "delivered":
         return "Reply recorded and delivered."
     return (f"Recorded, but not delivered: {result.reason}. "
