@@ -12,7 +12,8 @@ import time
 import streamlit as st
 
 from assist_ui import deps
-from assist_ui.render import inert
+from assist_ui.i18n import t
+from assist_ui.render import inert, word
 from desk.accounts import Accounts, Role, SignInError, User
 
 SESSION_KEY = "auth"
@@ -50,11 +51,11 @@ def current_user() -> User | None:
     if session is None:
         return _sso_user()
     if _expired(session):
-        sign_out("Your session has expired. Please sign in again.")
+        sign_out(t("auth.expired"))
         return None
     user = accounts().find(session["name"])
     if user is None or user.disabled:
-        sign_out("Your account is no longer active.")
+        sign_out(t("auth.inactive"))
         return None
     session["last_seen"] = time.time()
     return user
@@ -100,9 +101,8 @@ def _sso_user() -> User | None:
     if user is not None:
         start_session(user)
     else:
-        st.session_state["auth_message"] = (f"{st.user.get('email', 'This account')} has no access here. Ask an "
-                                            "administrator to add it: python -m desk users add NAME --role agent "
-                                            "--email EMAIL --sso-only")
+        st.session_state["auth_message"] = t("auth.sso_no_access",
+                                             email=str(st.user.get("email", t("auth.this_account"))))
     return user
 
 
@@ -114,27 +114,26 @@ def require(role: Role) -> User:
         sign_in_page()
         st.stop()
     if not user.may(role):
-        st.error("You do not have access to this page.", icon=":material/lock:")
+        st.error(t("auth.no_access"), icon=":material/lock:")
         st.stop()
     return user
 
 
 def sign_in_page() -> None:
     """The only page an unauthenticated visitor sees: no customer data, only the form."""
-    st.header("Sign in")
+    st.header(t("auth.sign_in"))
     if message := st.session_state.pop("auth_message", None):
         st.warning(message)
     if accounts().count() == 0:
-        st.info("No account exists yet. On the server, add the first administrator with "
-                f"`{FIRST_ADMIN}`, then sign in here.", icon=":material/person_add:")
+        st.info(t("auth.no_account_yet", command=FIRST_ADMIN), icon=":material/person_add:")
     with st.form("sign_in", clear_on_submit=False):
-        name = st.text_input("Name", key="sign_in_name")
-        password = st.text_input("Password", type="password", key="sign_in_password")
-        submitted = st.form_submit_button("Sign in", type="primary")
+        name = st.text_input(t("auth.name"), key="sign_in_name")
+        password = st.text_input(t("auth.password"), type="password", key="sign_in_password")
+        submitted = st.form_submit_button(t("auth.sign_in"), type="primary")
     if submitted:
         _try_sign_in(name, password)
     if sso_configured():
-        st.button("Sign in with single sign-on", on_click=st.login, key="sign_in_sso")
+        st.button(t("auth.sign_in_sso"), on_click=st.login, key="sign_in_sso")
 
 
 def _try_sign_in(name: str, password: str) -> None:
@@ -151,11 +150,10 @@ def sidebar_identity(user: User) -> None:
     """Who is signed in (or the demo banner), and the sign-out button."""
     with st.sidebar:
         if demo_mode():
-            st.warning("Unauthenticated demo: anyone who can reach this port is an administrator. Add an account "
-                       f"(`{FIRST_ADMIN}`) to require sign-in.", icon=":material/science:")
+            st.warning(t("auth.demo_banner", command=FIRST_ADMIN), icon=":material/science:")
             return
-        st.caption(f"Signed in as {inert(user.name)} · {user.role}")
-        st.button("Sign out", key="sign_out", on_click=sign_out)
+        st.caption(t("auth.signed_in_as", name=inert(user.name), role=word("auth.role", user.role)))
+        st.button(t("auth.sign_out"), key="sign_out", on_click=sign_out)
         if sso_configured() and getattr(st.user, "is_logged_in", False):
-            st.button("Sign out of single sign-on", key="sign_out_sso", on_click=st.logout)
+            st.button(t("auth.sign_out_sso"), key="sign_out_sso", on_click=st.logout)
 

@@ -65,7 +65,7 @@ def save_from_widgets(ticket_id: str, agent: str, intent: str) -> None:
 def render_feedback(ticket_id: str, agent: str, saved: WorkingState, intent: str) -> None:
     """Thumbs under the reply box; once rated, why (a reason and an optional comment)."""
     rating_key = state.rating_widget_key(ticket_id)
-    st.caption(t("feedback.prompt", tone=saved.suggestion.tone))
+    st.caption(t("feedback.prompt", tone=render.tone_word(saved.suggestion.tone)))
     if rating_key not in st.session_state and saved.rating is not None:
         st.session_state[rating_key] = 1 if saved.rating == 1 else 0
     args = (ticket_id, agent, intent)

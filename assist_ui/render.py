@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 import streamlit as st
 
+from assist_ui.i18n import CATALOG, t
 from core.types import AssistResult, Draft, Hit, Message, Summary, Ticket, Triage, as_utc
 
 WORD_JOINER = "\u2060"  # invisible; splits patterns that Streamlit's Markdown matches after unescaping
@@ -67,6 +68,23 @@ def one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def word(prefix: str, value: str) -> str:
+    """The interface's word for a code such as a status, a channel or a sentiment; the code itself when unknown."""
+    key = f"{prefix}.{value}"
+    return t(key) if key in CATALOG else value
+
+
+def tone_name(tone: str) -> str:
+    """A tone as a tab name ("Concise")."""
+    key = f"ws.tone.{tone}"
+    return t(key) if key in CATALOG else tone.capitalize()
+
+
+def tone_word(tone: str) -> str:
+    """A tone inside a sentence ("concise")."""
+    return word("ws.tone_word", tone)
+
+
 # -- queue and ticket header ---------------------------------------------------------------------
 def queue_label(ticket: Ticket, status: str, priority: str, *, now: datetime | None = None) -> str:
     """The queue's radio label: status, id, subject (38 characters), priority, language and age; inert."""
@@ -87,13 +105,14 @@ def ticket_age(ticket: Ticket, now: datetime | None = None) -> str:
     if not times:
         return "—"
     hours = max(((now or datetime.now(timezone.utc)) - max(times)).total_seconds() / 3600, 0.0)
-    return f"{hours:.0f}h" if hours < 48 else f"{hours / 24:.0f}d"
+    return t("render.age_hours", n=f"{hours:.0f}") if hours < 48 else t("render.age_days", n=f"{hours / 24:.0f}")
 
 
 def ticket_header(ticket: Ticket, status: str) -> None:
     """Subheader "{id} — {subject}" and caption "{customer} · {channel} · status: {status}", all inert."""
-    st.subheader(f"{inert(ticket.id)} — {inert(one_line(ticket.subject) or '(no subject)')}")
-    st.caption(f"{inert(one_line(ticket.customer.name) or '—')} · {inert(ticket.channel)} · status: {inert(status)}")
+    st.subheader(f"{inert(ticket.id)} — {inert(one_line(ticket.subject) or t('render.no_subject'))}")
+    st.caption(t("render.ticket_caption", customer=inert(one_line(ticket.customer.name) or "—"),
+                 channel=inert(word("render.channel", ticket.channel)), status=inert(word("render.status", status))))
 
 
 # -- thread and assist panel -----------------------------------------------------------------------
@@ -102,49 +121,50 @@ def thread(messages: list[Message]) -> None:
         avatar = {"customer": "user", "agent": "assistant", "note": ":material/sticky_note_2:"}.get(message.role, "user")
         with st.chat_message(message.role if message.role != "note" else "note", avatar=avatar):
             when = message.at.strftime("%Y-%m-%d %H:%M") if message.at else ""
-            label = "Internal note" if message.role == "note" else one_line(message.author) or message.role
+            label = (t("render.internal_note") if message.role == "note"
+                     else one_line(message.author) or word("render.role", message.role))
             st.caption(f"{inert(label)} · {when}")
             st.markdown(inert(message.text))
 
 
 def engine_banner(result: AssistResult, configured: str) -> None:
     if result.engine == "offline" and configured == "offline":
-        st.info("Offline engine — no LLM configured. Suggestions are composed from your knowledge base.", icon=":material/lock:")
+        st.info(t("render.offline_info"), icon=":material/lock:")
     elif result.engine == "offline":
-        st.warning(f"Offline engine — the configured provider ({inert(configured)}) was not used for these suggestions.",
-                   icon=":material/warning:")
+        st.warning(t("render.offline_fallback", provider=inert(configured)), icon=":material/warning:")
     else:
-        st.success(f"LLM engine — {inert(result.model)}", icon=":material/auto_awesome:")
+        st.success(t("render.llm_engine", model=inert(result.model)), icon=":material/auto_awesome:")
     for notice in result.notices:
         st.warning(inert(notice), icon=":material/warning:")
     if result.cost.get("input_tokens") or result.cost.get("output_tokens"):
-        st.caption(f"Tokens: {int(result.cost.get('input_tokens', 0))} in / {int(result.cost.get('output_tokens', 0))} out"
-                   f" · cost \\${result.cost.get('usd', 0):.4f}")
+        st.caption(t("render.tokens", input=str(int(result.cost.get("input_tokens", 0))),
+                     output=str(int(result.cost.get("output_tokens", 0))), usd=f"{result.cost.get('usd', 0):.4f}"))
 
 
 def triage_chips(triage: Triage | None) -> None:
     if triage is None:
-        st.caption("Triage unavailable.")
+        st.caption(t("render.triage_unavailable"))
         return
     cols = st.columns(4)
-    cols[0].badge(f"intent: {inert_badge(one_line(triage.intent))}", color="violet",
-                  help=f"confidence {triage.intent_confidence:.2f}")
-    cols[1].badge(f"sentiment: {inert_badge(triage.sentiment)}", color=SENTIMENT_COLOR.get(triage.sentiment, "gray"))
-    cols[2].badge(f"priority: {inert_badge(triage.priority)}", color=PRIORITY_COLOR.get(triage.priority, "blue"))
-    cols[3].badge(f"language: {inert_badge(triage.language)}", color="gray")
+    cols[0].badge(t("render.chip.intent", value=inert_badge(one_line(triage.intent))), color="violet",
+                  help=t("render.confidence", value=f"{triage.intent_confidence:.2f}"))
+    cols[1].badge(t("render.chip.sentiment", value=inert_badge(word("render.sentiment", triage.sentiment))),
+                  color=SENTIMENT_COLOR.get(triage.sentiment, "gray"))
+    cols[2].badge(t("render.chip.priority", value=inert_badge(word("queue.priority", triage.priority))),
+                  color=PRIORITY_COLOR.get(triage.priority, "blue"))
+    cols[3].badge(t("render.chip.language", value=inert_badge(word("render.language", triage.language))), color="gray")
     if triage.injection_suspected:
-        st.error("The customer's text tries to give the assistant instructions. It was treated as data only; "
-                 "do not act on requests it contains without checking.", icon=":material/shield:")
+        st.error(t("render.injection"), icon=":material/shield:")
 
 
 def summary_block(summary: Summary | None) -> None:
     if summary is None:
-        st.caption("Summary unavailable.")
+        st.caption(t("render.summary_unavailable"))
         return
-    st.markdown(f"**Issue** — {inert(summary.issue)}")
-    st.markdown(f"**Done so far** — {inert(summary.done_so_far)}")
-    st.markdown(f"**Next step** — {inert(summary.next_steps)}")
-    entities = [f"{k.replace('_', ' ')}: {', '.join(v)}" for k, v in summary.entities.items() if v]
+    st.markdown(f"**{t('render.issue')}** — {inert(summary.issue)}")
+    st.markdown(f"**{t('render.done_so_far')}** — {inert(summary.done_so_far)}")
+    st.markdown(f"**{t('render.next_step')}** — {inert(summary.next_steps)}")
+    entities = [f"{word('render.entity', k).replace('_', ' ')}: {', '.join(v)}" for k, v in summary.entities.items() if v]
     if entities:
         st.caption(inert(" · ".join(entities)))
 
@@ -152,20 +172,20 @@ def summary_block(summary: Summary | None) -> None:
 def article_cards(result: AssistResult) -> None:
     """One card per article, best first, with each of its passages under its citation number."""
     if not result.hits:
-        st.caption("No knowledge-base article matches this conversation.")
+        st.caption(t("render.no_articles"))
         return
     if not result.answerable:
-        st.warning("Weak matches: the knowledge base does not seem to answer this. Nearest articles:", icon=":material/search:")
+        st.warning(t("render.weak_matches"), icon=":material/search:")
     for numbers, members in result.articles():
         best = members[0]
         with st.container(border=True):
             st.markdown(f"**{inert(one_line(best.chunk.title))}**")
-            st.caption(f"score {best.score:.4f} · {inert(best.chunk.lang)}")
+            st.caption(t("render.score", score=f"{best.score:.4f}", lang=inert(word("render.language", best.chunk.lang))))
             if best.chunk.url.startswith(("http://", "https://")):
-                st.link_button("Open article", best.chunk.url, icon=":material/open_in_new:")
+                st.link_button(t("render.open_article"), best.chunk.url, icon=":material/open_in_new:")
             for n, hit in zip(numbers, members):
                 text = hit.chunk.text[:320] + ("…" if len(hit.chunk.text) > 320 else "")
-                st.markdown(f"**\\[{n}\\]** {inert(hit.chunk.section or 'intro')} — {inert(text)}")
+                st.markdown(f"**\\[{n}\\]** {inert(hit.chunk.section or t('render.intro_section'))} — {inert(text)}")
 
 
 def draft_sources(draft: Draft, hits: list[Hit]) -> None:
@@ -174,4 +194,4 @@ def draft_sources(draft: Draft, hits: list[Hit]) -> None:
     if not numbers:
         return
     lines = [f"\\[{n}\\] {inert(one_line(hits[n - 1].chunk.title))}" for n in numbers if 0 < n <= len(hits)]
-    st.caption("Sources: " + " · ".join(lines))
+    st.caption(t("render.sources") + " · ".join(lines))

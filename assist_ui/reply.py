@@ -22,7 +22,6 @@ from desk.send import retry_delivery, send_reply
 log = logging.getLogger(__name__)
 STORE_ERRORS = (StoreError, SQLAlchemyError, OSError)
 MAX_QUESTION_CHARS = 2000
-NOT_SAVED = "The desk database is unavailable: your text is kept in this browser but not yet saved on the server."
 
 
 def working_state(ticket_id: str, agent: str) -> WorkingState | None:
@@ -39,10 +38,10 @@ def _save(ticket_id: str, agent: str, **fields) -> bool:
         deps.get_store().save_working_state(ticket_id, agent, **fields)
         return True
     except InvalidField as exc:
-        state.flash(f"Not saved on the server: {render.inert(str(exc))}", "warning")
+        state.flash(t("reply.not_saved_server", error=render.inert(str(exc))), "warning")
     except STORE_ERRORS as exc:
         log.warning("working state not saved: %s", type(exc).__name__)
-        state.flash(NOT_SAVED, "warning")
+        state.flash(t("reply.not_saved"), "warning")
     return False
 
 
@@ -92,11 +91,11 @@ def render_confirmation(ticket: Ticket, agent: str, result: AssistResult | None)
     tone = st.session_state.get(state.confirm_slot(ticket.id))
     if not tone or result is None:
         return
-    st.warning(f"Replace the text you typed with the {tone} draft?", icon=":material/help:")
+    st.warning(t("reply.replace_question", tone=render.tone_word(tone)), icon=":material/help:")
     replace, keep = st.columns(2)
-    replace.button("Replace my text", key=f"confirm_replace::{ticket.id}", on_click=use_draft,
+    replace.button(t("reply.replace"), key=f"confirm_replace::{ticket.id}", on_click=use_draft,
                    args=(ticket.id, agent, result, tone, True))
-    keep.button("Keep my text", key=f"confirm_keep::{ticket.id}", on_click=_keep_typed_text, args=(ticket.id,))
+    keep.button(t("reply.keep"), key=f"confirm_keep::{ticket.id}", on_click=_keep_typed_text, args=(ticket.id,))
 
 
 def render_reply_box(ticket: Ticket, agent: str, result: AssistResult | None) -> None:
@@ -107,13 +106,13 @@ def render_reply_box(ticket: Ticket, agent: str, result: AssistResult | None) ->
         kept = state.reply_text(ticket.id)
         state.set_reply_text(ticket.id, kept if kept is not None else (saved.text if saved else ""))
     render_confirmation(ticket, agent, result)
-    st.text_area("Your reply", key=key, height=260, on_change=_save_text, args=(ticket.id, agent),
-                 placeholder="Write a reply, or pick a suggested draft and edit it here.")
+    st.text_area(t("reply.your_reply"), key=key, height=260, on_change=_save_text, args=(ticket.id, agent),
+                 placeholder=t("reply.placeholder"))
     if saved and saved.suggestion:
         render_feedback(ticket.id, agent, saved, result.triage.intent if result and result.triage else "")
     language = result.triage.language if result and result.triage else (ticket.language or "en")
     render_rewrite_tools(ticket, agent, language)
-    st.button("Send reply", type="primary", key=f"send::{ticket.id}", on_click=send, args=(ticket, agent, result))
+    st.button(t("reply.send"), type="primary", key=f"send::{ticket.id}", on_click=send, args=(ticket, agent, result))
 
 
 def note_opened(ticket_id: str, agent: str) -> None:
@@ -208,7 +207,7 @@ def send(ticket: Ticket, agent: str, result: AssistResult | None) -> None:
     state.clear_reply(ticket.id)
     note = f" {render.inert(markers_stripped_note(stripped))}" if stripped else ""
     if outcome.delivery == "delivered":
-        state.flash(f"Reply sent to {render.inert(ticket.customer.name or ticket.id)} and recorded for audit.{note}")
+        state.flash(t("reply.sent", name=render.inert(ticket.customer.name or ticket.id)) + note)
     else:
         state.flash(render.inert(outcome.message) + note, "warning")
 
@@ -226,13 +225,14 @@ def render_undelivered(tickets: list[Ticket]) -> None:
         waiting = deps.get_store().undelivered()
     except STORE_ERRORS:
         return
-    by_id = {t.id: t for t in tickets}
+    by_id = {ticket.id: ticket for ticket in tickets}
     for entry in waiting:
         when = entry.created_at.strftime("%Y-%m-%d %H:%M")
-        st.warning(f"The reply on {render.inert(entry.ticket_id)} recorded at {when} by {render.inert(entry.agent)} "
-                   f"is not delivered yet ({entry.status}, {entry.attempts} attempt(s)"
-                   + (f": {render.inert(entry.last_error)}" if entry.last_error else "") + ").",
+        st.warning(t("reply.undelivered", ticket=render.inert(entry.ticket_id), when=when,
+                     agent=render.inert(entry.agent), status=render.word("audit.delivery", entry.status),
+                     attempts=str(entry.attempts),
+                     error=f": {render.inert(entry.last_error)}" if entry.last_error else ""),
                    icon=":material/outbox:")
         ticket = by_id.get(entry.ticket_id)
         if ticket is not None:
-            st.button("Retry delivery", key=f"retry::{entry.id}", on_click=_retry, args=(entry.id, ticket))
+            st.button(t("reply.retry"), key=f"retry::{entry.id}", on_click=_retry, args=(entry.id, ticket))

@@ -4,11 +4,14 @@ from __future__ import annotations
 import streamlit as st
 
 from assist_ui import deps, state
+from assist_ui.i18n import t
 from chains.rewrite import OPERATIONS, rewrite
 from core.types import Ticket
 
-LABELS = {"shorten": "Shorten", "expand": "Expand", "formal": "More formal", "friendly": "Friendlier",
-          "grammar": "Fix grammar", "translate": "Translate to customer's language"}
+
+def operation_label(operation: str) -> str:
+    """A rewrite operation in the interface's language ("Shorten")."""
+    return t(f"rewrite.op.{operation}")
 
 
 def _proposal_key(ticket_id: str) -> str:
@@ -29,7 +32,7 @@ def _propose(ticket: Ticket, agent: str, operation: str, language: str) -> None:
         st.session_state.pop(_proposal_key(ticket.id), None)
         from assist_ui.render import inert
 
-        state.flash(f"Rewrite not available: {inert(result.error)} Your text is unchanged.", "warning")
+        state.flash(t("rewrite.not_available", error=inert(result.error)), "warning")
 
 
 def _accept(ticket_id: str, agent: str) -> None:
@@ -54,19 +57,19 @@ def _undo(ticket_id: str, agent: str) -> None:
 
 
 def render_rewrite_tools(ticket: Ticket, agent: str, language: str) -> None:
-    with st.expander("Rewrite tools", expanded=bool(st.session_state.get(_proposal_key(ticket.id)))):
+    with st.expander(t("rewrite.tools"), expanded=bool(st.session_state.get(_proposal_key(ticket.id)))):
         cols = st.columns([2, 1, 1])
-        operation = cols[0].selectbox("Rewrite", OPERATIONS, format_func=LABELS.get, key=f"rewrite_op::{ticket.id}",
+        operation = cols[0].selectbox(t("rewrite.label"), OPERATIONS, format_func=operation_label, key=f"rewrite_op::{ticket.id}",
                                       label_visibility="collapsed")
-        cols[1].button("Propose", key=f"rewrite::{ticket.id}", on_click=_propose, args=(ticket, agent, operation, language))
-        cols[2].button("Undo", key=f"undo::{ticket.id}", on_click=_undo, args=(ticket.id, agent),
+        cols[1].button(t("rewrite.propose"), key=f"rewrite::{ticket.id}", on_click=_propose, args=(ticket, agent, operation, language))
+        cols[2].button(t("rewrite.undo"), key=f"undo::{ticket.id}", on_click=_undo, args=(ticket.id, agent),
                        disabled=not _undo_stack(ticket.id))
         proposal = st.session_state.get(_proposal_key(ticket.id))
         if proposal:
             from assist_ui.render import inert
 
-            st.caption(f"Proposed ({LABELS[proposal['operation']]}):")
+            st.caption(t("rewrite.proposed", operation=operation_label(proposal["operation"])))
             st.markdown(inert(proposal["text"]))
             accept, discard = st.columns(2)
-            accept.button("Accept rewrite", key=f"accept::{ticket.id}", on_click=_accept, args=(ticket.id, agent))
-            discard.button("Discard", key=f"discard::{ticket.id}", on_click=_discard, args=(ticket.id,))
+            accept.button(t("rewrite.accept"), key=f"accept::{ticket.id}", on_click=_accept, args=(ticket.id, agent))
+            discard.button(t("rewrite.discard"), key=f"discard::{ticket.id}", on_click=_discard, args=(ticket.id,))

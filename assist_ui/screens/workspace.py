@@ -21,11 +21,11 @@ def assist_for(ticket: Ticket, agent: str) -> AssistResult:
     run = stream_assist(ticket, deps.get_agent_deps(agent))
     if run.streams:
         with st.container(border=True):
-            st.caption(f"Drafting a {run.tone} reply with {model_name_of(run.deps.model)}…")
+            st.caption(t("ws.drafting", tone=render.tone_word(run.tone), model=model_name_of(run.deps.model)))
             st.write_stream(render.inert_stream(run.pieces()))
         return run.result()
     if run.cached is None:
-        with st.spinner("Reading the ticket and the knowledge base…"):
+        with st.spinner(t("ws.reading")):
             return run.result()
     return run.result()
 
@@ -33,37 +33,37 @@ def assist_for(ticket: Ticket, agent: str) -> AssistResult:
 def render_assist_panel(ticket: Ticket, agent: str, result: AssistResult) -> None:
     render.engine_banner(result, deps.get_settings().llm)
     render.triage_chips(result.triage)
-    with st.expander("Summary", expanded=True):
+    with st.expander(t("ws.summary"), expanded=True):
         render.summary_block(result.summary)
-    st.markdown("**Suggested replies**")
+    st.markdown(f"**{t('ws.suggested_replies')}**")
     if not result.drafts:
-        st.caption("No draft could be produced.")
+        st.caption(t("ws.no_draft"))
     else:
         st.caption(render.inert(i18n.t(CITATIONS_NOTE[deps.get_settings().customer_citations])))
     if any("injection_suspected" in d.notices for d in result.drafts):
         sources = ", ".join(dict.fromkeys(i18n.source_label(s) for s in result.injection_sources))
         st.warning(render.inert(i18n.t("draft.injection_notice", sources=sources)), icon=":material/shield:")
-    tabs = st.tabs([d.tone.capitalize() for d in result.drafts]) if result.drafts else []
+    tabs = st.tabs([render.tone_name(d.tone) for d in result.drafts]) if result.drafts else []
     for tab, draft in zip(tabs, result.drafts):
         with tab:
-            st.caption("Drafted by " + (f"the LLM ({render.inert(result.model)})" if draft.engine == "llm"
-                                        else "the offline engine"))
+            st.caption(t("ws.drafted_by_llm", model=render.inert(result.model)) if draft.engine == "llm"
+                       else t("ws.drafted_by_offline"))
             if draft.abstained:
-                st.warning(f"No grounded answer — {render.inert(draft.reason)}", icon=":material/pan_tool:")
+                st.warning(t("ws.no_grounded_answer", reason=render.inert(draft.reason)), icon=":material/pan_tool:")
             if draft.unsupported_sentences:
-                st.caption(f"{len(draft.unsupported_sentences)} sentence(s) state facts without a source: check them.")
+                st.caption(t("ws.unsupported_sentences", n=str(len(draft.unsupported_sentences))))
             if draft.unsupported_claims:
                 st.warning(render.inert("\n".join([i18n.t("draft.unsupported_claims")] + [
                     f"- {i18n.t('claim.' + c.kind)}: {render.one_line(c.text)[:160]}" for c in draft.unsupported_claims])),
                     icon=":material/fact_check:")
             st.markdown(render.inert(draft.text))
             render.draft_sources(draft, result.hits)
-            st.button("Use this draft", key=f"use::{ticket.id}::{draft.tone}", on_click=reply.use_draft,
+            st.button(t("ws.use_draft"), key=f"use::{ticket.id}::{draft.tone}", on_click=reply.use_draft,
                       args=(ticket.id, agent, result, draft.tone))
     for tone, partial in result.partial_drafts.items():
-        with st.expander(f"Partial {tone} draft from the provider (the stream stopped)"):
+        with st.expander(t("ws.partial_draft", tone=render.tone_word(tone))):
             st.markdown(render.inert(partial))
-    st.markdown("**Knowledge base**")
+    st.markdown(f"**{t('ws.knowledge_base')}**")
     render.article_cards(result)
 
 
