@@ -108,9 +108,15 @@ def greeting(name: str, lang: str) -> str:
     return f"Hi {name}," if name else "Hello,"
 
 
+TEAM_NAMES = frozenset({"support team", "support", "customer support", "the team", "team", "고객센터", "상담팀"})
+
+
 def default_sign_off(agent: str, company: str, lang: str) -> str:
-    """The built-in sign-off: the agent's name when known, always the company."""
+    """The built-in sign-off: the agent's name when it is a person's (the demo identity "Support team" is not, and
+    "Maru Market 고객센터 Support team 드림" reads wrong), always the company."""
     agent = agent.strip()
+    if agent.casefold() in TEAM_NAMES:
+        agent = ""
     if lang == "ko":
         return f"감사합니다.\n{company} 고객센터 {agent} 드림" if agent else f"감사합니다.\n{company} 고객센터 드림"
     return f"Best regards,\n{agent}\n{company} Support" if agent else f"Best regards,\n{company} Support"

@@ -132,6 +132,8 @@ def test_compose_holding_reply_claims_no_action_when_the_kb_cannot_answer():
     ("", "en", "Best regards,\nVelo Hire Support"),
     ("김조", "ko", "감사합니다.\nVelo Hire 고객센터 김조 드림"),
     ("", "ko", "감사합니다.\nVelo Hire 고객센터 드림"),
+    ("Support team", "ko", "감사합니다.\nVelo Hire 고객센터 드림"),
+    ("Support team", "en", "Best regards,\nVelo Hire Support"),
 ])
 def test_compose_sign_off_uses_the_agent_and_company(agent, lang, expected):
     assert default_sign_off(agent, "Velo Hire", lang) == expected
