@@ -16,6 +16,7 @@ ROLE_PAGES = (  # (file, title, icon, lowest role that may open it)
     ("audit.py", "Audit", ":material/fact_check:", "lead"),
     ("kb_gaps.py", "Missing articles", ":material/help_center:", "lead"),
     ("knowledge.py", "Knowledge", ":material/menu_book:", "admin"),
+    ("tickets.py", "Tickets", ":material/inbox:", "admin"),
     ("users.py", "Users", ":material/group:", "admin"),
 )
 
