@@ -265,6 +265,7 @@ def _erase_lines(verb: str, counts: dict[str, int], demo: bool) -> str:
         f"  ticket files deleted: {counts['ticket_files']}"
     return "\n".join([
         f"{verb}:",
+        f"  stored tickets deleted: {counts.get('tickets', 0)} (with {counts.get('ticket_messages', 0)} messages)",
         f"  sent replies deleted: {counts['sent_replies']}",
         f"  outbox entries deleted: {counts['outbox']}",
         f"  working drafts deleted: {counts['working_state']}",

@@ -2,7 +2,7 @@
 
 A customer is named by e-mail address (every ticket of that address) or by a ticket id (that ticket,
 plus every other ticket of its customer's address). Their data is the ticket files in the tickets
-folder and, in the desk database, the ticket status, sent replies, outbox entries, audit events,
+folder and, in the desk database, the stored tickets and their messages, the ticket status, sent replies, outbox entries, audit events,
 working drafts and cached assist results of those tickets. Erase deletes it; audit events are kept
 as anonymous numbers (text removed, ticket id replaced) so leads' metrics survive.
 """
@@ -23,6 +23,7 @@ from desk import tables
 from desk.encryption import EncryptionKeyError
 from desk.retention import anonymise_audit
 from desk.store import DeskStore
+from desk.ticket_store import customer_tickets, get_ticket
 
 ERASED_PREFIX = "erased-"
 _PER_TICKET = (tables.ticket_state, tables.sent_replies, tables.outbox, tables.working_state, tables.feedback)
@@ -55,12 +56,28 @@ def find_customer(customer: str, tickets_folder: Path, store: DeskStore) -> Cust
     if wanted in tickets and tickets[wanted].customer.email:
         emails.add(tickets[wanted].customer.email.casefold())
     ids = [tid for tid, t in tickets.items() if tid == wanted or (t.customer.email.casefold() in emails and emails)]
+    stored = _stored_tickets(store, wanted, emails)
+    ids += [tid for tid in stored if tid not in ids]
+    for tid, ticket in stored.items():
+        tickets.setdefault(tid, ticket)
     if wanted not in ids and _has_rows(store, wanted):
         ids.append(wanted)
     if not ids:
         raise UnknownCustomer(f"no ticket in {tickets_folder} and no stored record belongs to {wanted!r}")
     return CustomerData(customer=wanted, tickets=[tickets[i] for i in ids if i in tickets],
                         files=[files[i] for i in ids if i in files], ticket_ids=sorted(ids))
+
+
+def _stored_tickets(store: DeskStore, wanted: str, emails: set[str]) -> dict[str, Ticket]:
+    """The customer's tickets in the desk database (imported, synced or seeded), by id; naming one ticket by id
+    brings every ticket of its customer's e-mail."""
+    named = get_ticket(store, wanted)
+    if named is not None and named.ticket.customer.email:
+        emails.add(named.ticket.customer.email.casefold())
+    found = {named.ticket.id: named.ticket} if named is not None else {}
+    for email in sorted(emails):
+        found.update({s.ticket.id: s.ticket for s in customer_tickets(store, email)})
+    return found
 
 
 def export_customer(data: CustomerData, store: DeskStore) -> dict:
@@ -83,6 +100,11 @@ def erase_customer(data: CustomerData, store: DeskStore, dry_run: bool = False, 
                   for table in _PER_TICKET}
         counts["audit_events"] = _anonymise_audit_events(connection, ids, store)
         counts["assist_cache"] = len(_cached_results(connection, ids, store, delete_them=True))
+        counts["ticket_presence"] = connection.execute(
+            delete(tables.ticket_presence).where(tables.ticket_presence.c.ticket_id.in_(ids))).rowcount
+        counts["ticket_messages"] = connection.execute(
+            delete(tables.ticket_messages).where(tables.ticket_messages.c.ticket_id.in_(ids))).rowcount
+        counts["tickets"] = connection.execute(delete(tables.tickets).where(tables.tickets.c.id.in_(ids))).rowcount
         connection.rollback() if dry_run else connection.commit()
     counts["ticket_files"] = len(data.files) if delete_files else 0
     if delete_files and not dry_run:

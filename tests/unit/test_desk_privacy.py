@@ -106,3 +106,21 @@ def test_privacy_erase_removes_the_customer_and_keeps_anonymous_numbers(desk, ca
         assert after["replies"] == 3 and after["by_agent"] == before["by_agent"]
         assert after["median_edit_distance"] == before["median_edit_distance"]
     assert main(["privacy", "export", "--customer", MINJI]) == 1
+
+
+def test_privacy_export_and_erase_include_the_customers_tickets_in_the_database(desk, capsys):
+    from desk.ticket_store import get_ticket, upsert_tickets
+
+    _, url = desk
+    imported = Ticket(id="ZD-9", customer={"name": "Minji Park", "email": "MINJI.park@example.com"},
+                      messages=[{"role": "customer", "author": "Minji Park", "text": f"Synced: my {SECRET}"}])
+    with open_store(url) as store:
+        upsert_tickets(store, [imported], "zendesk", external_ids={"ZD-9": "9"})
+
+    assert main(["privacy", "export", "--customer", MINJI]) == 0
+    export = json.loads(capsys.readouterr().out)
+    assert "ZD-9" in export["ticket_ids"] and any(t["id"] == "ZD-9" for t in export["tickets"])
+    assert main(["privacy", "erase", "--customer", "ZD-9", "--yes"]) == 0
+    assert "stored tickets deleted: 1 (with 1 messages)" in capsys.readouterr().out
+    with open_store(url) as store:
+        assert get_ticket(store, "ZD-9") is None
