@@ -68,9 +68,20 @@ def merged_catalog(base: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]
 CATALOG = merged_catalog(CATALOG)
 
 
-def ui_language() -> str:
+LANGUAGE_SLOT = "ui_language_choice"  # the signed-in user's saved choice, read once per session
+
+
+def default_language() -> str:
     language = deps.get_settings().ui_language.strip().lower()
     return language if language in LANGUAGES else "en"
+
+
+def ui_language() -> str:
+    """The user's own choice (saved per user), else ASSIST_UI_LANGUAGE, else English."""
+    import streamlit as st
+
+    chosen = st.session_state.get(LANGUAGE_SLOT)
+    return chosen if chosen in LANGUAGES else default_language()
 
 
 def t(key: str, language: str | None = None, **values: str) -> str:

@@ -3,6 +3,14 @@ from __future__ import annotations
 
 LABELS: dict[str, dict[str, str]] = {
     "tickets.title": {"en": "Tickets", "ko": "티켓"},
+    "ui.language": {"en": "Interface language", "ko": "화면 언어"},
+    "page.workspace": {"en": "Agent workspace", "ko": "상담원 작업 공간"},
+    "page.audit": {"en": "Audit", "ko": "감사"},
+    "page.kb_gaps": {"en": "Missing articles", "ko": "부족한 문서"},
+    "page.knowledge": {"en": "Knowledge", "ko": "지식 베이스"},
+    "page.tickets": {"en": "Tickets", "ko": "티켓"},
+    "page.users": {"en": "Users", "ko": "사용자"},
+    "page.sign_in": {"en": "Sign in", "ko": "로그인"},
     "tickets.import": {"en": "Import an export file", "ko": "내보낸 파일 가져오기"},
     "tickets.file": {"en": "File", "ko": "파일"},
     "tickets.format": {"en": "Format", "ko": "형식"},

@@ -154,3 +154,17 @@ def test_context_lead_creates_a_macro_and_a_bad_placeholder_is_refused(app_env):
     next(a for a in at.text_area if a.label == "Text").input("Hi {first_name}, happy to swap it.")
     click(at, "Save macro")
     assert "Hi Priya, happy to swap it." in [t.value for t in at.text]
+
+
+def test_ui_language_choice_is_saved_per_user_and_comes_back_in_a_new_session(app_env):
+    from desk.preferences import ui_language
+
+    at = open_ticket("T-1001")
+    at.selectbox(key="ui_language_picker").set_value("ko").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [b for b in at.button if b.label == "이 티켓 맡기"]
+    assert ui_language(open_store(app_env), DEMO_AGENT) == "ko"
+
+    again = open_ticket("T-1001")  # a new tab, a reload or another browser
+    assert [b for b in again.button if b.label == "이 티켓 맡기"]
+    assert not [b for b in again.button if b.label == "Take this ticket"]
