@@ -17,7 +17,7 @@ from chains.customer_text import cited_numbers, for_customer, markers_in, strip_
 from core.types import AssistResult, Draft, SuggestionRecord, Ticket
 from desk.db import StoreError
 from desk.records import ChosenSuggestion, InvalidField, WorkingState, new_idempotency_key
-from desk.send import retry_delivery, send_reply
+from desk.send import delivers_to_customer, retry_delivery, send_reply
 
 log = logging.getLogger(__name__)
 STORE_ERRORS = (StoreError, SQLAlchemyError, OSError)
@@ -98,9 +98,37 @@ def render_confirmation(ticket: Ticket, agent: str, result: AssistResult | None)
     keep.button(t("reply.keep"), key=f"confirm_keep::{ticket.id}", on_click=_keep_typed_text, args=(ticket.id,))
 
 
+ANOTHER_SLOT = "another_reply::{}"
+
+
+def answered_already(ticket: Ticket, saved: WorkingState | None) -> bool:
+    """The desk replied after the customer's last message and nothing new is being written: Send is not offered
+    until the agent asks to write another reply (so a second reply is never one click away by accident)."""
+    if st.session_state.get(ANOTHER_SLOT.format(ticket.id)) or (saved and saved.text.strip()):
+        return False
+    if (state.reply_text(ticket.id) or "").strip():
+        return False
+    try:
+        replies = deps.get_store().sent_replies(ticket.id)
+    except STORE_ERRORS:
+        return False
+    if not replies:
+        return False
+    asked = [m.at for m in ticket.customer_messages() if m.at is not None]
+    return not asked or max(asked) <= replies[-1].at
+
+
+def _allow_another(ticket_id: str) -> None:
+    st.session_state[ANOTHER_SLOT.format(ticket_id)] = True
+
+
 def render_reply_box(ticket: Ticket, agent: str, result: AssistResult | None) -> None:
     note_opened(ticket.id, agent)
     saved = working_state(ticket.id, agent)
+    if answered_already(ticket, saved):
+        st.info(t("reply.already_replied"), icon=":material/mark_email_read:")
+        st.button(t("reply.write_another"), key=f"another::{ticket.id}", on_click=_allow_another, args=(ticket.id,))
+        return
     key = state.reply_widget_key(ticket.id)
     if key not in st.session_state:
         kept = state.reply_text(ticket.id)
@@ -206,7 +234,10 @@ def send(ticket: Ticket, agent: str, result: AssistResult | None) -> None:
         return
     state.clear_reply(ticket.id)
     note = f" {render.inert(markers_stripped_note(stripped))}" if stripped else ""
-    if outcome.delivery == "delivered":
+    st.session_state.pop(ANOTHER_SLOT.format(ticket.id), None)
+    if outcome.delivery == "delivered" and not delivers_to_customer(deps.get_sender(), ticket):
+        state.flash(t("reply.recorded_only") + note, "info")
+    elif outcome.delivery == "delivered":
         state.flash(t("reply.sent", name=render.inert(ticket.customer.name or ticket.id)) + note)
     else:
         state.flash(render.inert(outcome.message) + note, "warning")

@@ -105,6 +105,13 @@ LABELS: dict[str, dict[str, str]] = {
     "reply.placeholder": {"en": "Write a reply, or pick a suggested draft and edit it here.",
                           "ko": "답장을 쓰거나, 추천 초안을 골라 여기서 고치세요."},
     "reply.send": {"en": "Send reply", "ko": "답장 보내기"},
+    "reply.already_replied": {"en": "You have answered this ticket; the customer has not written since.",
+                              "ko": "이 티켓에 이미 답장했습니다. 그 뒤로 고객이 새로 쓴 글은 없습니다."},
+    "reply.write_another": {"en": "Write another reply", "ko": "답장 하나 더 쓰기"},
+    "reply.recorded_only": {"en": "Reply recorded for audit. No delivery channel is set up for this ticket, so it did "
+                                  "not reach the customer: send it from your helpdesk.",
+                            "ko": "답장을 감사 기록에 남겼습니다. 이 티켓에는 전달 채널이 설정되어 있지 않아 고객에게 가지 "
+                                  "않았습니다. 헬프데스크에서 보내 주세요."},
     "reply.sent": {"en": "Reply sent to {name} and recorded for audit.",
                    "ko": "{name} 님에게 답장을 보냈고 감사 기록에 남겼습니다."},
     "reply.undelivered": {

@@ -66,7 +66,7 @@ def test_markers_typed_back_into_the_reply_are_removed_before_sending_and_the_ag
     [event] = open_store(app_env).audit_events()
     assert event.sent == "Hi Minji, your refund reaches your card within five business days. Order [48213] is on it."
     assert event.citations and "written_without_suggestion" not in event.flags
-    assert any("Reply sent" in s.value and f"[{n}]" in s.value.replace("\\", "") for s in at.success)
+    assert any("Reply recorded" in s.value and f"[{n}]" in s.value.replace("\\", "") for s in at.info)
 
 
 def test_sources_mode_lists_the_cited_articles_before_the_sign_off(app_env, monkeypatch):
@@ -81,7 +81,7 @@ def test_sources_mode_lists_the_cited_articles_before_the_sign_off(app_env, monk
     assert not MARKER.search(box)
     [sources] = [line for line in box.splitlines() if line.startswith("Sources: ")]
     assert all(sources.count(title) == 1 for title in titles)
-    assert DEMO_AGENT in box.split(sources, 1)[1], "the sign-off comes after the sources line"
+    assert "Maru Market Support" in box.split(sources, 1)[1], "the sign-off comes after the sources line"
 
 
 def test_sources_mode_labels_a_korean_reply_in_korean(app_env, monkeypatch):

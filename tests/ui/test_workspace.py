@@ -39,7 +39,7 @@ def test_workspace_open_draft_edit_send_records_audit(app_env):
     reply.set_value(edited).run()
     at.button(key="send::T-1001").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any("Reply sent" in s.value for s in at.success)
+    assert any("Reply recorded" in s.value for s in at.info)
     store = open_store(app_env)
     events = store.audit_events()
     assert len(events) == 1
@@ -132,3 +132,14 @@ def test_workspace_kb_panel_shows_each_article_once_with_its_numbered_passages(a
     numbers = [int(v[4:v.index("\\]")]) for v in passages]
     assert numbers == list(range(1, len(numbers) + 1)), "passages are numbered as the drafts cite them"
     assert len(passages) >= len(titles)
+
+
+def test_workspace_replied_ticket_offers_send_again_only_after_a_click(app_env):
+    at = open_app("T-1002")
+    at.text_area(key="reply_box::T-1002").set_value("Your order ships today.").run()
+    at.button(key="send::T-1002").click().run()
+
+    assert any("did not reach the customer" in i.value for i in at.info), "no delivery channel: recorded only"
+    assert not [b for b in at.button if b.key == "send::T-1002"]
+    at.button(key="another::T-1002").click().run()
+    assert at.button(key="send::T-1002") is not None
