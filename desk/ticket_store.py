@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, func, select, update
 
+from core.settings import DEMO_TICKETS
 from core.tickets import load_ticket_folder, natural_key
 from core.types import Customer, Message, Ticket
 from desk import tables
@@ -252,11 +253,15 @@ def _stored_from_row(row, messages: list[Message], cipher: TextCipher) -> Stored
 
 
 # -- the demo --------------------------------------------------------------------------------------
-def seed_demo_tickets(store: DeskStore, folder: str | Path) -> ImportReport:
+def seed_demo_tickets(store: DeskStore, folder: str | Path, answered: str | None = None) -> ImportReport:
     """Import a folder of ticket files into an empty desk (a fresh install's queue); a desk that already has
-    tickets is left alone. Conversations whose last word is the agent's start solved."""
+    tickets is left alone. Conversations whose last word is the agent's start `answered`: by default solved for
+    the shipped demo (its earlier conversations are history) and pending for any other folder (the customer
+    may still answer)."""
     if ticket_count(store):
         return ImportReport()
+    if answered is None:
+        answered = "solved" if Path(folder).resolve() == DEMO_TICKETS.resolve() else "pending"
     tickets, problems = load_ticket_folder(folder)
-    statuses = {t.id: "solved" for t in tickets if t.messages[-1].role == "agent"}
+    statuses = {t.id: answered for t in tickets if t.messages[-1].role == "agent"}
     return upsert_tickets(store, tickets, DEMO_SOURCE, statuses=statuses, skipped=problems)

@@ -90,7 +90,7 @@ def test_browser_agent_page_shows_ticket_and_draft(app_server):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1600, "height": 1300})
-        page.goto(app_server, wait_until="domcontentloaded")
+        page.goto(f"{app_server}/?ticket=T-1001", wait_until="domcontentloaded")
         page.get_by_text("Use this draft").first.wait_for(timeout=120_000)
         page.get_by_text("Offline engine").first.wait_for(timeout=30_000)
         body = page.inner_text("body")
@@ -119,7 +119,7 @@ def test_browser_after_an_account_exists_a_visitor_sees_only_the_sign_in_form(ap
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(app_server, wait_until="domcontentloaded")
+        page.goto(f"{app_server}/?ticket=T-1001", wait_until="domcontentloaded")
         page.get_by_role("button", name="Sign in").wait_for(timeout=120_000)
         before = page.inner_text("body")
         page.get_by_role("textbox", name="Name").fill("alex")

@@ -137,3 +137,10 @@ def test_ticket_store_nul_in_a_message_skips_that_ticket_only(store):
     report = upsert_tickets(store, [ticket("T-1"), bad], "file")
 
     assert report.created == 1 and report.skipped[0][0] == "T-2" and "NUL" in report.skipped[0][1]
+
+
+def test_ticket_store_answered_conversations_of_another_folder_start_pending(store, tmp_path):
+    answered = Ticket(id="T-7", messages=[Message(role="customer", text="Hi"), Message(role="agent", text="Hello")])
+    (tmp_path / "T-7.json").write_text(answered.model_dump_json(), encoding="utf-8")
+    seed_demo_tickets(store, tmp_path)
+    assert get_ticket(store, "T-7").status == "pending"
