@@ -51,12 +51,9 @@ def import_csv(
     """
     path = Path(path)
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        columns = _csv_columns(reader.fieldnames or [], mapping or {}, path.name)
-        rows = [(f"{path.name} line {reader.line_num}", row) for row in reader]
+        columns, rows = _csv_fields(handle, mapping, path.name)
     groups: dict[str, list[tuple[str, dict]]] = {}
-    for where, row in rows:
-        fields = {field: _cell(row, columns.get(field)) for field in CSV_COLUMNS}
+    for where, fields in rows:
         if not fields["ticket_id"]:
             raise TicketFormatError(f"{where}: ticket_id: is required")
         groups.setdefault(fields["ticket_id"], []).append((where, fields))
@@ -66,6 +63,15 @@ def import_csv(
         for tid, group in groups.items()
     ]
     return sorted(tickets, key=lambda ticket: natural_key(ticket.id))
+
+
+def _csv_fields(handle, mapping: Mapping[str, str] | None, source: str) -> tuple[dict[str, str], list[tuple[str, dict]]]:
+    """The export's column for each of our fields, and each row as (file and line, our fields)."""
+    reader = csv.DictReader(handle)
+    columns = _csv_columns(reader.fieldnames or [], mapping or {}, source)
+    rows = [(f"{source} line {reader.line_num}", {field: _cell(row, columns.get(field)) for field in CSV_COLUMNS})
+            for row in reader]
+    return columns, rows
 
 
 def _csv_columns(headers: list[str], mapping: Mapping[str, str], source: str) -> dict[str, str]:
@@ -297,12 +303,9 @@ def read_csv_import(path: Path, mapping: Mapping[str, str] | None = None) -> Par
     """CSV with one message per row; a row without a ticket id, or a ticket with a bad row, is skipped."""
     parsed = ParsedImport()
     with _open_text(path) as handle:
-        reader = csv.DictReader(handle)
-        columns = _csv_columns(reader.fieldnames or [], mapping or {}, path.name)
-        rows = [(f"{path.name} line {reader.line_num}", row) for row in reader]
+        columns, rows = _csv_fields(handle, mapping, path.name)
     groups: dict[str, list[tuple[str, dict]]] = {}
-    for where, row in rows:
-        fields = {field: _cell(row, columns.get(field)) for field in CSV_COLUMNS}
+    for where, fields in rows:
         if not fields["ticket_id"]:
             parsed.skipped.append((where, "ticket_id: is empty"))
             continue
