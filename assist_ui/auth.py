@@ -140,7 +140,7 @@ def _try_sign_in(name: str, password: str) -> None:
     try:
         user = accounts().sign_in(name, password)
     except SignInError as exc:
-        st.error(str(exc))
+        st.error(t(f"auth.sign_in_error.{exc.code}", **exc.params))
         return
     start_session(user)
     st.rerun()

@@ -16,7 +16,7 @@ from chains.redact import Redactor, customer_names
 from chains.customer_text import cited_numbers, for_customer, markers_in, strip_markers
 from core.types import AssistResult, Draft, SuggestionRecord, Ticket
 from desk.db import StoreError
-from desk.records import ChosenSuggestion, InvalidField, WorkingState, new_idempotency_key
+from desk.records import ChosenSuggestion, InvalidField, SendOutcome, WorkingState, new_idempotency_key
 from desk.send import delivers_to_customer, retry_delivery, send_reply
 
 log = logging.getLogger(__name__)
@@ -140,7 +140,29 @@ def render_reply_box(ticket: Ticket, agent: str, result: AssistResult | None) ->
         render_feedback(ticket.id, agent, saved, result.triage.intent if result and result.triage else "")
     language = result.triage.language if result and result.triage else (ticket.language or "en")
     render_rewrite_tools(ticket, agent, language)
+    render_length_check(ticket)
     st.button(t("reply.send"), type="primary", key=f"send::{ticket.id}", on_click=send, args=(ticket, agent, result))
+
+
+def over_channel_limit(ticket: Ticket, text: str) -> tuple[int, int] | None:
+    """(length, limit) when the reply is longer than the ticket's channel takes in one message, else None."""
+    limit = deps.get_settings().reply_limit(ticket.channel)
+    return (len(text), limit) if limit is not None and len(text) > limit else None
+
+
+def render_length_check(ticket: Ticket) -> None:
+    """Before Send: the reply's length against its channel's limit (ASSIST_CHANNEL_LIMITS), flagged when over."""
+    text = st.session_state.get(state.reply_widget_key(ticket.id), "") or ""
+    limit = deps.get_settings().reply_limit(ticket.channel)
+    if limit is None or not text:
+        return
+    channel = render.word("render.channel", ticket.channel)
+    over = over_channel_limit(ticket, text)
+    if over:
+        st.warning(t("reply.too_long_for_channel", length=f"{over[0]:,}", limit=f"{limit:,}", channel=channel,
+                     over=f"{over[0] - limit:,}"), icon=":material/straighten:")
+    else:
+        st.caption(t("reply.length", length=f"{len(text):,}", limit=f"{limit:,}", channel=channel))
 
 
 def note_opened(ticket_id: str, agent: str) -> None:
@@ -230,7 +252,7 @@ def send(ticket: Ticket, agent: str, result: AssistResult | None) -> None:
     outcome = send_reply(ticket, text, agent, suggestion_record(saved, result, ticket), deps.get_sender(), deps.get_store(),
                          idempotency_key=reply_key(ticket.id, agent, saved))
     if not outcome.recorded:
-        state.flash(render.inert(outcome.message), "error")
+        state.flash(outcome_text(outcome), "error")
         return
     state.clear_reply(ticket.id)
     note = f" {render.inert(markers_stripped_note(stripped))}" if stripped else ""
@@ -240,13 +262,21 @@ def send(ticket: Ticket, agent: str, result: AssistResult | None) -> None:
     elif outcome.delivery == "delivered":
         state.flash(t("reply.sent", name=render.inert(ticket.customer.name or ticket.id)) + note)
     else:
-        state.flash(render.inert(outcome.message) + note, "warning")
+        state.flash(outcome_text(outcome) + note, "warning")
+
+
+def outcome_text(outcome: SendOutcome) -> str:
+    """What Send or Retry did, in the interface's language (the values it mentions rendered inert)."""
+    if not outcome.codes:
+        return render.inert(outcome.message)
+    values = {name: render.inert(value) for name, value in outcome.params.items()}
+    return " ".join(t(f"send.outcome.{code}", **values) for code in outcome.codes)
 
 
 def _retry(outbox_id: int, ticket: Ticket) -> None:
     outcome = retry_delivery(outbox_id, ticket, deps.get_sender(), deps.get_store())
     kind = "success" if outcome.delivery == "delivered" else "warning"
-    state.flash(render.inert(outcome.message), kind)
+    state.flash(outcome_text(outcome), kind)
 
 
 def render_undelivered(tickets: list[Ticket]) -> None:

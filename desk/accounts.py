@@ -57,7 +57,13 @@ class AccountError(ValueError):
 
 
 class SignInError(AccountError):
-    """A sign-in that failed; the message never says whether the name exists."""
+    """A sign-in that failed; the message never says whether the name exists. `code` ("locked" or "refused")
+    and `params` name the same sentence for an interface that translates it."""
+
+    def __init__(self, message: str, code: str, **params: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 class User(BaseModel):
@@ -176,12 +182,13 @@ class Accounts:
         if self.recent_failures(name, now) >= MAX_FAILURES:
             log.warning("sign-in refused for %r: too many failed attempts", name)
             minutes = int(FAILURE_WINDOW.total_seconds() // 60)
-            raise SignInError(f"Too many failed sign-ins for this account. Try again in {minutes} minutes.")
+            raise SignInError(f"Too many failed sign-ins for this account. Try again in {minutes} minutes.",
+                              "locked", minutes=str(minutes))
         user, stored_hash = self._credentials(name)
         if not _verify(stored_hash, password) or user is None or user.disabled:
             self._record_attempt(name, False, now)
             log.warning("failed sign-in for %r", name)
-            raise SignInError("The name or password is not right, or the account is disabled.")
+            raise SignInError("The name or password is not right, or the account is disabled.", "refused")
         self._record_attempt(name, True, now)
         log.info("%r signed in", name)
         return user

@@ -127,11 +127,14 @@ DEFAULT_POLICY = SendPolicy()
 
 
 class SendOutcome(DeskRecord):
-    """What happened when the agent pressed Send (or Retry); `message` states it for the agent."""
+    """What happened when the agent pressed Send (or Retry); `message` states it for the agent in English,
+    `codes` and `params` name the same sentences for an interface that translates them."""
 
     recorded: bool
     delivery: Delivery
     message: str
+    codes: list[str] = Field(default_factory=list)
+    params: dict[str, str] = Field(default_factory=dict)
     audit_id: int | None = None
     outbox_id: int | None = None
     idempotency_key: str | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Protocol
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -35,8 +35,48 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-EMPTY_REPLY_ERROR = "The reply is empty. Write a reply before sending."
 NOTHING_DONE = "Nothing was sent or recorded; your text is kept."
+# What Send and Retry say, by code; the interface translates the same codes (assist_ui/catalogs/send.py).
+OUTCOME_MESSAGES: dict[str, str] = {
+    "empty": "The reply is empty. Write a reply before sending. " + NOTHING_DONE,
+    "empty_key": "The reply has an empty idempotency key. " + NOTHING_DONE,
+    "too_long": "The reply is {length} characters long; the limit is {limit}. Shorten it before sending. " + NOTHING_DONE,
+    "invalid": "{reason}. " + NOTHING_DONE,
+    "key_reused": "This reply's idempotency key was already used for a different reply. " + NOTHING_DONE,
+    "not_recorded": "Not sent and not recorded: {reason}; your text is kept.",
+    "not_retried": "Not retried: {reason}; nothing was sent.",
+    "no_entry": "There is no outbox entry {outbox_id}; nothing was sent.",
+    "other_ticket": "Outbox entry {outbox_id} belongs to another ticket; nothing was sent.",
+    "already_delivered": "Already delivered; nothing was sent again.",
+    "claim_failed": "Recorded, but not delivered yet: {reason}. Retry from the outbox when the database is back.",
+    "elsewhere": "Recorded; this reply is being delivered by another send right now.",
+    "stopped": "Recorded, but delivery stopped: {reason}. Retry from the outbox once the database is back.",
+    "recorded_only": "Reply recorded. No delivery channel is set up for this ticket, so it did not reach the customer: "
+                     "send it from your helpdesk.",
+    "delivered": "Reply recorded and delivered.",
+    "failed": "Recorded, but not delivered: {reason}. It is kept in the outbox; Retry delivers it (never twice).",
+    "unnoted": "The outbox could not note this yet.",
+    "known_delivered": "Already recorded and delivered; nothing was sent again.",
+    "known_failed": "Already recorded, but not delivered: {reason}. Retry from the outbox delivers it.",
+    "known_pending": "Already recorded; its delivery is in progress.",
+}
+EMPTY_REPLY_ERROR = OUTCOME_MESSAGES["empty"]
+
+
+@dataclass(frozen=True)
+class Said:
+    """One or more outcome sentences (codes of OUTCOME_MESSAGES) and the values they mention."""
+
+    codes: tuple[str, ...]
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return " ".join(OUTCOME_MESSAGES[code].format(**self.params) for code in self.codes)
+
+
+def said(*codes: str, **params: object) -> Said:
+    return Said(codes, {name: str(value) for name, value in params.items()})
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_REASON_CHARS = 160
@@ -169,7 +209,7 @@ def send_reply(
     if created:
         return _deliver(entry, ticket, sender, store, policy)
     if (entry.ticket_id, entry.agent, entry.text) != (reply.ticket_id, reply.agent, reply.text):
-        return _refused("This reply's idempotency key was already used for a different reply.")
+        return _refused(said("key_reused"))
     return _known_outcome(entry)
 
 
@@ -181,35 +221,36 @@ def retry_delivery(
     try:
         entry = store.outbox_entry(outbox_id)
     except Exception as exc:  # the edge: a database outage becomes a message
-        return SendOutcome(recorded=True, delivery="pending", outbox_id=outbox_id,
-                           message=f"Not retried: {_database_reason(exc)}; nothing was sent.")
+        return _unrecorded("pending", said("not_retried", reason=_database_reason(exc)), outbox_id=outbox_id,
+                           recorded=True)
     if entry is None:
-        return SendOutcome(recorded=False, delivery="not_sent", outbox_id=outbox_id,
-                           message=f"There is no outbox entry {outbox_id}; nothing was sent.")
+        return _unrecorded("not_sent", said("no_entry", outbox_id=outbox_id), outbox_id=outbox_id)
     if entry.ticket_id != ticket.id:
-        return _outcome(entry, _delivery_of(entry),
-                        f"Outbox entry {outbox_id} belongs to another ticket; nothing was sent.")
+        return _outcome(entry, _delivery_of(entry), said("other_ticket", outbox_id=outbox_id))
     if entry.status == "delivered":
-        return _outcome(entry, "delivered", "Already delivered; nothing was sent again.")
+        return _outcome(entry, "delivered", said("already_delivered"))
     return _deliver(entry, ticket, sender, store, policy)
 
 
-def reply_problem(ticket: Ticket, text: str, agent: str, key: str, max_chars: int) -> str | None:
+def reply_problem(ticket: Ticket, text: str, agent: str, key: str, max_chars: int) -> Said | None:
     """Why this reply cannot be recorded as it is, or None when it can."""
     if not text.strip():
-        return EMPTY_REPLY_ERROR
+        return said("empty")
     if not key.strip():
-        return "The reply has an empty idempotency key."
+        return said("empty_key")
     if len(text) > max_chars:
-        return (f"The reply is {len(text):,} characters long; the limit is {max_chars:,}. "
-                "Shorten it before sending.")
+        return said("too_long", length=f"{len(text):,}", limit=f"{max_chars:,}")
     fields = {"ticket_id": ticket.id, "agent": agent, "idempotency_key": key, "text": text,
               "channel": ticket.channel}
     try:
         check_row(tables.outbox, fields)
     except InvalidField as exc:
-        return str(exc)
+        return _invalid(exc)
     return None
+
+
+def _invalid(exc: InvalidField) -> Said:
+    return said("invalid", reason=str(exc).rstrip(". "))
 
 
 def _record(
@@ -219,12 +260,11 @@ def _record(
     try:
         return store.record_send(reply, event)
     except InvalidField as exc:
-        return _refused(str(exc))
+        return _refused(_invalid(exc))
     except Exception as exc:  # the edge: database down, read-only or locked; the transaction rolled back
         reason = _database_reason(exc)
         log.warning("reply on ticket %.255s not recorded: %s", reply.ticket_id, reason)
-        return SendOutcome(recorded=False, delivery="not_sent", idempotency_key=reply.idempotency_key,
-                           message=f"Not sent and not recorded: {reason}; your text is kept.")
+        return _unrecorded("not_sent", said("not_recorded", reason=reason), idempotency_key=reply.idempotency_key)
 
 
 def _deliver(
@@ -234,8 +274,7 @@ def _deliver(
     try:
         claimed = store.claim_delivery(entry.id, policy.stale_after)
     except Exception as exc:  # the edge: the reply stays pending and can be retried later
-        return _outcome(entry, "pending", f"Recorded, but not delivered yet: {_database_reason(exc)}. "
-                        "Retry from the outbox when the database is back.")
+        return _outcome(entry, "pending", said("claim_failed", reason=_database_reason(exc)))
     if not claimed:
         return _claimed_elsewhere(entry, store)
     result = _attempt_delivery(entry, ticket, sender, store, policy)
@@ -249,8 +288,8 @@ def _claimed_elsewhere(entry: OutboxEntry, store: DeskStore) -> SendOutcome:
     except Exception:  # the edge: the claim already told us someone else has it
         pass
     if entry.status == "delivered":
-        return _outcome(entry, "delivered", "Already delivered; nothing was sent again.")
-    return _outcome(entry, "pending", "Recorded; this reply is being delivered by another send right now.")
+        return _outcome(entry, "delivered", said("already_delivered"))
+    return _outcome(entry, "pending", said("elsewhere"))
 
 
 def _attempt_delivery(
@@ -315,11 +354,10 @@ def _note_attempt(entry: OutboxEntry, store: DeskStore) -> bool:
         return False
 
 
-def _finish(entry: OutboxEntry, result: _DeliveryRun, store: DeskStore) -> str:
+def _finish(entry: OutboxEntry, result: _DeliveryRun, store: DeskStore) -> Said:
     """Note the delivery result in the outbox and say what happened."""
     if result.delivery == "pending":
-        return (f"Recorded, but delivery stopped: {result.reason}. "
-                "Retry from the outbox once the database is back.")
+        return said("stopped", reason=result.reason)
     try:
         if result.delivery == "delivered":
             store.mark_delivered(entry.id)
@@ -327,31 +365,29 @@ def _finish(entry: OutboxEntry, result: _DeliveryRun, store: DeskStore) -> str:
             store.mark_failed(entry.id, result.reason)
     except Exception as exc:  # the edge: the delivery itself already happened (or failed)
         log.warning("outbox entry %d: could not note the delivery: %s", entry.id, _database_reason(exc))
-        return _result_message(result) + " The outbox could not note this yet."
+        finished = _result_message(result)
+        return Said((*finished.codes, "unnoted"), finished.params)
     return _result_message(result)
 
 
-def _result_message(result: _DeliveryRun) -> str:
+def _result_message(result: _DeliveryRun) -> Said:
     """The agent's sentence for a finished delivery run."""
     if result.delivery == "delivered" and result.recorded_only:
-        return ("Reply recorded. No delivery channel is set up for this ticket, so it did not reach the customer: "
-                "send it from your helpdesk.")
+        return said("recorded_only")
     if result.delivery == "delivered":
-        return "Reply recorded and delivered."
-    return (f"Recorded, but not delivered: {result.reason}. "
-            "It is kept in the outbox; Retry delivers it (never twice).")
+        return said("delivered")
+    return said("failed", reason=result.reason)
 
 
 def _known_outcome(entry: OutboxEntry) -> SendOutcome:
     """The outcome of a reply whose key was recorded before: nothing new was recorded or sent."""
     delivery = _delivery_of(entry)
     if delivery == "delivered":
-        message = "Already recorded and delivered; nothing was sent again."
+        message = said("known_delivered")
     elif delivery == "failed":
-        message = (f"Already recorded, but not delivered: {entry.last_error}. "
-                   "Retry from the outbox delivers it.")
+        message = said("known_failed", reason=entry.last_error)
     else:
-        message = "Already recorded; its delivery is in progress."
+        message = said("known_pending")
     return _outcome(entry, delivery, message)
 
 
@@ -360,16 +396,23 @@ def _delivery_of(entry: OutboxEntry) -> Delivery:
     return {"delivered": "delivered", "failed": "failed"}.get(entry.status, "pending")
 
 
-def _outcome(entry: OutboxEntry, delivery: Delivery, message: str) -> SendOutcome:
+def _outcome(entry: OutboxEntry, delivery: Delivery, message: Said) -> SendOutcome:
     """The outcome of a recorded entry."""
     reply = Message(role="agent", author=entry.agent, text=entry.text, at=entry.created_at)
-    return SendOutcome(recorded=True, delivery=delivery, message=message, audit_id=entry.audit_id,
-                       outbox_id=entry.id, idempotency_key=entry.idempotency_key, reply=reply)
+    return SendOutcome(recorded=True, delivery=delivery, message=message.text, codes=list(message.codes),
+                       params=message.params, audit_id=entry.audit_id, outbox_id=entry.id,
+                       idempotency_key=entry.idempotency_key, reply=reply)
 
 
-def _refused(problem: str) -> SendOutcome:
+def _unrecorded(delivery: Delivery, message: Said, recorded: bool = False, **ids) -> SendOutcome:
+    """The outcome of a Send or Retry that has no outbox entry to report on."""
+    return SendOutcome(recorded=recorded, delivery=delivery, message=message.text, codes=list(message.codes),
+                       params=message.params, **ids)
+
+
+def _refused(problem: Said) -> SendOutcome:
     """The outcome of a reply refused before anything was recorded or sent."""
-    return SendOutcome(recorded=False, delivery="not_sent", message=f"{problem} {NOTHING_DONE}")
+    return _unrecorded("not_sent", problem)
 
 
 def _database_reason(exc: BaseException) -> str:
