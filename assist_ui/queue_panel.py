@@ -44,7 +44,8 @@ def entry_label(entry: queue.QueueEntry, user: str) -> str:
     owner = (t("queue.assigned_to_you") if entry.assignee == user else entry.assignee) if entry.assignee \
         else t("queue.unassigned_mark")
     parts = [ticket.id, render.one_line(ticket.subject)[:38], t(f"queue.priority.{entry.priority}"),
-             ticket.language or render.ticket_language(ticket), render.ticket_age(ticket), owner]
+             render.word("render.language", ticket.language or render.ticket_language(ticket)),
+             render.ticket_age(ticket), owner]
     return f"{STATUS_ICON.get(entry.status, '•')} " + " · ".join(render.inert(part) for part in parts)
 
 

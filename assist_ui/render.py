@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 import streamlit as st
 
 from assist_ui.i18n import CATALOG, t
+from chains.draft import MARKER, draft_sentences
 from core.types import AssistResult, Draft, Hit, Message, Summary, Ticket, Triage, as_utc
 
 WORD_JOINER = "\u2060"  # invisible; splits patterns that Streamlit's Markdown matches after unescaping
@@ -24,7 +25,6 @@ AFTER_UNESCAPING = re.compile(
 LINE_INDENT = re.compile(r"(^|\n)([ \t]+)")  # 4+ spaces would start a code block
 PRIORITY_COLOR = {"urgent": "red", "high": "orange", "normal": "blue", "low": "gray"}
 SENTIMENT_COLOR = {"negative": "red", "neutral": "gray", "positive": "green"}
-STATUS_ICON = {"open": "●", "replied": "✓"}
 
 
 def inert(text: str) -> str:
@@ -80,19 +80,31 @@ def tone_name(tone: str) -> str:
     return t(key) if key in CATALOG else tone.capitalize()
 
 
+def uncited_sentences(draft: Draft) -> list[str]:
+    """The draft's sentences that state facts without citing a passage, as the agent reads them (no markers)."""
+    sentences = draft_sentences(draft.text)
+    return [MARKER.sub("", sentences[i]).strip() for i in draft.unsupported_sentences if 0 <= i < len(sentences)]
+
+
+def uncited_sentences_notice(draft: Draft) -> None:
+    """Which sentences state facts without a source, each quoted on its own line (inert), above the draft."""
+    sentences = uncited_sentences(draft)
+    heading = t("ws.unsupported_sentences", n=str(len(sentences) or len(draft.unsupported_sentences)))
+    quoted = [f"• “{inert(one_line(sentence)[:200])}”" for sentence in sentences]
+    st.warning("  \n".join([heading, *quoted]), icon=":material/format_quote:")
+
+
+def intent_name(intent: str) -> str:
+    """A triage intent as agents read it ("Refund status"); an intent outside the catalog as written, on one line."""
+    return word("intent", one_line(intent))
+
+
 def tone_word(tone: str) -> str:
     """A tone inside a sentence ("concise")."""
     return word("ws.tone_word", tone)
 
 
 # -- queue and ticket header ---------------------------------------------------------------------
-def queue_label(ticket: Ticket, status: str, priority: str, *, now: datetime | None = None) -> str:
-    """The queue's radio label: status, id, subject (38 characters), priority, language and age; inert."""
-    parts = [ticket.id, one_line(ticket.subject)[:38], priority, ticket.language or ticket_language(ticket),
-             ticket_age(ticket, now)]
-    return f"{STATUS_ICON.get(status, '•')} " + " · ".join(inert(part) for part in parts)
-
-
 def ticket_language(ticket: Ticket) -> str:
     from knowledge.text import detect_language
 
@@ -146,7 +158,7 @@ def triage_chips(triage: Triage | None) -> None:
         st.caption(t("render.triage_unavailable"))
         return
     cols = st.columns(4)
-    cols[0].badge(t("render.chip.intent", value=inert_badge(one_line(triage.intent))), color="violet",
+    cols[0].badge(t("render.chip.intent", value=inert_badge(intent_name(triage.intent))), color="violet",
                   help=t("render.confidence", value=f"{triage.intent_confidence:.2f}"))
     cols[1].badge(t("render.chip.sentiment", value=inert_badge(word("render.sentiment", triage.sentiment))),
                   color=SENTIMENT_COLOR.get(triage.sentiment, "gray"))

@@ -19,8 +19,8 @@ LABELS: dict[str, dict[str, str]] = {
     "ws.drafted_by_offline": {"en": "Drafted by the offline engine", "ko": "오프라인 엔진이 쓴 초안"},
     "ws.no_grounded_answer": {"en": "No grounded answer — {reason}", "ko": "근거 있는 답이 없습니다 — {reason}"},
     "ws.unsupported_sentences": {
-        "en": "{n} sentence(s) state facts without a source: check them.",
-        "ko": "출처 없이 사실을 말하는 문장이 {n}개 있습니다. 확인하세요.",
+        "en": "{n} sentence(s) state facts without a source; check them before sending:",
+        "ko": "출처 없이 사실을 말하는 문장이 {n}개 있습니다. 보내기 전에 확인하세요:",
     },
     "ws.use_draft": {"en": "Use this draft", "ko": "이 초안 사용"},
     "ws.partial_draft": {
@@ -40,6 +40,11 @@ LABELS: dict[str, dict[str, str]] = {
     "render.channel.chat": {"en": "chat", "ko": "채팅"},
     "render.channel.phone": {"en": "phone", "ko": "전화"},
     "render.channel.web": {"en": "web", "ko": "웹"},
+    "render.channel.sms": {"en": "SMS", "ko": "문자"},
+    "render.channel.messenger": {"en": "Messenger", "ko": "메신저"},
+    "render.channel.whatsapp": {"en": "WhatsApp", "ko": "WhatsApp"},
+    "render.channel.instagram": {"en": "Instagram", "ko": "인스타그램"},
+    "render.channel.kakao": {"en": "KakaoTalk", "ko": "카카오톡"},
     "render.age_hours": {"en": "{n}h", "ko": "{n}시간"},
     "render.age_days": {"en": "{n}d", "ko": "{n}일"},
     "render.internal_note": {"en": "Internal note", "ko": "내부 메모"},
@@ -105,6 +110,14 @@ LABELS: dict[str, dict[str, str]] = {
     "reply.placeholder": {"en": "Write a reply, or pick a suggested draft and edit it here.",
                           "ko": "답장을 쓰거나, 추천 초안을 골라 여기서 고치세요."},
     "reply.send": {"en": "Send reply", "ko": "답장 보내기"},
+    "reply.too_long_for_channel": {
+        "en": "This reply is {length} characters; a {channel} message takes {limit}. Shorten it by {over} characters "
+              "before sending, or the channel may cut or refuse it.",
+        "ko": "이 답장은 {length}자인데 {channel} 메시지는 {limit}자까지입니다. 보내기 전에 {over}자를 줄이세요. "
+              "그렇지 않으면 채널이 자르거나 거부할 수 있습니다.",
+    },
+    "reply.length": {"en": "{length} of {limit} characters a {channel} message takes",
+                     "ko": "{channel} 메시지 한도 {limit}자 중 {length}자"},
     "reply.already_replied": {"en": "You have answered this ticket; the customer has not written since.",
                               "ko": "이 티켓에 이미 답장했습니다. 그 뒤로 고객이 새로 쓴 글은 없습니다."},
     "reply.write_another": {"en": "Write another reply", "ko": "답장 하나 더 쓰기"},
@@ -149,6 +162,10 @@ LABELS: dict[str, dict[str, str]] = {
               "--role agent --email EMAIL --sso-only",
     },
     "auth.no_access": {"en": "You do not have access to this page.", "ko": "이 페이지에 접근할 권한이 없습니다."},
+    "auth.sign_in_error.refused": {"en": "The name or password is not right, or the account is disabled.",
+                                   "ko": "이름이나 비밀번호가 맞지 않거나, 사용이 중지된 계정입니다."},
+    "auth.sign_in_error.locked": {"en": "Too many failed sign-ins for this account. Try again in {minutes} minutes.",
+                                  "ko": "이 계정의 로그인 실패가 너무 많습니다. {minutes}분 뒤에 다시 시도하세요."},
     "auth.sign_in": {"en": "Sign in", "ko": "로그인"},
     "auth.no_account_yet": {
         "en": "No account exists yet. On the server, add the first administrator with `{command}`, then sign in here.",

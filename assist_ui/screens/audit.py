@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from assist_ui import audit_views as views
-from assist_ui import auth, deps
+from assist_ui import auth, deps, render
 from assist_ui.i18n import t
 from assist_ui.render import inert
 from desk.feedback import REASONS
@@ -42,8 +42,10 @@ def render_filters(store) -> tuple[AuditFilter, datetime | None]:
         left, middle, right = st.columns(3)
         days = left.date_input(t("audit.f.dates"), value=(first, last), key="audit_f_dates")
         agents = left.multiselect(t("audit.f.agent"), options["agent"], key="audit_f_agent")
-        intents = left.multiselect(t("audit.f.intent"), options["intent"], key="audit_f_intent")
-        languages = middle.multiselect(t("audit.f.language"), options["language"], key="audit_f_language")
+        intents = left.multiselect(t("audit.f.intent"), options["intent"], key="audit_f_intent",
+                                   format_func=render.intent_name)
+        languages = middle.multiselect(t("audit.f.language"), options["language"], key="audit_f_language",
+                                       format_func=lambda code: render.word("render.language", code))
         engines = middle.multiselect(t("audit.f.engine"), options["engine"], key="audit_f_engine")
         tones = middle.multiselect(t("audit.f.tone"), options["tone"], key="audit_f_tone")
         flags = middle.multiselect(t("audit.f.flags"), known_flags(store), key="audit_f_flags")

@@ -51,7 +51,7 @@ def render_assist_panel(ticket: Ticket, agent: str, result: AssistResult) -> Non
             if draft.abstained:
                 st.warning(t("ws.no_grounded_answer", reason=render.inert(draft.reason)), icon=":material/pan_tool:")
             if draft.unsupported_sentences:
-                st.caption(t("ws.unsupported_sentences", n=str(len(draft.unsupported_sentences))))
+                render.uncited_sentences_notice(draft)
             if draft.unsupported_claims:
                 st.warning(render.inert("\n".join([i18n.t("draft.unsupported_claims")] + [
                     f"- {i18n.t('claim.' + c.kind)}: {render.one_line(c.text)[:160]}" for c in draft.unsupported_claims])),

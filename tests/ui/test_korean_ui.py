@@ -169,8 +169,9 @@ def test_korean_ui_refused_rewrite_and_failed_delivery_are_told_in_korean(app_en
     waiting = [w.value for w in at.warning if "아직 전달되지 않았습니다" in w.value]
     assert len(waiting) == 1 and "실패" in waiting[0] and "회 시도" in waiting[0]
     assert any(b.label == "다시 전달" for b in at.button if b.key and b.key.startswith("retry::"))
-    # The sender's own error and desk.send's outcome message are made outside the interface.
-    assert english_left(at, "T-1005", names=(entry.last_error,), not_ours=("Recorded, but",)) == []
+    assert any(w.value.startswith("기록했지만 전달하지 못했습니다") for w in at.warning)
+    # Only the sender's own error (the webhook's address and the connection failure) is not the interface's.
+    assert english_left(at, "T-1005", names=(entry.last_error,)) == []
 
 
 def test_korean_ui_sign_in_page_and_signed_in_sidebar(app_env, monkeypatch):
@@ -212,3 +213,33 @@ def test_korean_ui_english_labels_are_unchanged_without_the_setting(app_env):
     assert any(w.value.startswith("Unauthenticated demo:") for w in at.warning)
     assert list(at.selectbox(key="rewrite_op::T-1001").options)[0] == "Shorten"
     assert at.text_area(key="reply_box::T-1001").label == "Your reply"
+
+
+def test_korean_ui_empty_send_and_wrong_password_are_told_in_korean(app_env, monkeypatch):
+    korean(monkeypatch)
+    at = open_ticket("T-1003")
+    click(at, "send::T-1003")
+    assert [e.value for e in at.error] == [
+        "답장이 비어 있습니다. 보내기 전에 답장을 쓰세요. 아무것도 보내거나 기록하지 않았고, 쓰신 글은 그대로 있습니다."]
+
+    from desk.accounts import Accounts
+
+    with open_store(app_env) as store:
+        Accounts(store).add("Jiwoo", "agent", PASSWORD)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.text_input(key="sign_in_name").input("Jiwoo")
+    at.text_input(key="sign_in_password").input("not the password")
+    next(b for b in at.button if b.label == "로그인").click().run()
+    assert [e.value for e in at.error] == ["이름이나 비밀번호가 맞지 않거나, 사용이 중지된 계정입니다."]
+
+
+def test_korean_ui_queue_rows_name_the_language_and_the_intent_chip_the_intent(app_env, monkeypatch):
+    korean(monkeypatch)
+    at = open_ticket("T-1003")
+    rows = {row.split(" · ")[0][2:].replace("\\", ""): row.replace("\\", "")
+            for row in at.radio(key="queue_radio").options}
+    assert " · 한국어 · " in rows["T-1003"] and " · 영어 · " in rows["T-1001"]
+    assert not any(" · ko · " in row or " · en · " in row for row in rows.values())
+    chip = next(m.value for m in at.markdown if m.value.startswith(":violet-badge[의도:"))
+    assert "_" not in chip.replace("\\_", "_").split(":", 2)[2], chip

@@ -65,3 +65,17 @@ def test_workspace_llm_drafts_are_asked_for_the_signed_in_agent_and_reach_the_re
     next(b for b in at.button if b.key == "use::T-1001::concise").click().run()
     box = at.text_area(key="reply_box::T-1001").value
     assert "policy says" in box and not re.search(r"\[\d{1,2}\]", box)
+
+
+def test_workspace_llm_uncited_factual_sentences_are_listed_by_the_draft(llm_app):
+    uncited = "Refunds reach your card within 14 days."
+    llm_app.script(*[{"content": f"Hello Minji. {uncited} Our returns policy explains the steps [1]."}] * 20)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["ticket"] = "T-1001"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+
+    notices = [w.value.replace("\\", "") for w in at.warning if "without a source" in w.value]
+    assert notices, [w.value for w in at.warning]
+    assert all(uncited in notice for notice in notices)
+    assert not any("Hello Minji" in notice or "Our returns policy" in notice for notice in notices)
