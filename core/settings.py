@@ -21,6 +21,8 @@ DEMO_TICKETS = CODE_ROOT / "desk" / "demo" / "tickets"
 DEMO_ARTICLES = CODE_ROOT / "knowledge" / "demo" / "articles"
 DEFAULT_SQLITE_FILE = Path("var") / "assist.db"
 CustomerCitations = Literal["remove", "sources"]
+# What the channels take in one message (Messenger 2,000, WhatsApp 4,096, Instagram and KakaoTalk 1,000, one SMS 160).
+DEFAULT_CHANNEL_LIMITS = "chat=2000,messenger=2000,whatsapp=4096,instagram=1000,kakao=1000,sms=160"
 
 
 class MissingSecretError(RuntimeError):
@@ -69,6 +71,9 @@ class Settings(BaseSettings):
     session_max_hours: float = Field(12.0, alias="ASSIST_SESSION_MAX_HOURS", gt=0)
     max_message_chars: int = Field(20_000, alias="ASSIST_MAX_MESSAGE_CHARS", ge=1_000)
     max_messages: int = Field(200, alias="ASSIST_MAX_MESSAGES", ge=1)
+    channel_limits: str = Field(
+        DEFAULT_CHANNEL_LIMITS, alias="ASSIST_CHANNEL_LIMITS",
+        description="characters a reply may have per channel, e.g. chat=2000,sms=160; a channel not listed has no limit")
     database_url: SecretStr | None = Field(None, alias="ASSIST_DATABASE_URL")
     send_webhook_url: SecretStr | None = Field(None, alias="ASSIST_SEND_WEBHOOK_URL")
     # a connected helpdesk (python -m desk sync): tickets pulled in, replies posted back as public comments
@@ -89,6 +94,12 @@ class Settings(BaseSettings):
     @classmethod
     def citations_mode_any_case(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("channel_limits")
+    @classmethod
+    def channel_limits_readable(cls, value: str) -> str:
+        parse_channel_limits(value)
+        return value
 
     @field_validator("retention_days", mode="before")
     @classmethod
@@ -161,9 +172,26 @@ class Settings(BaseSettings):
         raw = self.encryption_key.get_secret_value() if self.encryption_key else ""
         return tuple(key.strip() for key in raw.split(",") if key.strip())
 
+    def reply_limit(self, channel: str) -> int | None:
+        """How many characters a reply on `channel` may have (ASSIST_CHANNEL_LIMITS), or None for no limit."""
+        return parse_channel_limits(self.channel_limits).get(channel.strip().lower())
+
     def sign_off(self, agent: str) -> str:
         """The configured signature with the agent and company filled in ('' when none is configured)."""
         return self.agent_signature.replace("\\n", "\n").replace("{agent}", agent).replace("{company}", self.company_name)
+
+
+def parse_channel_limits(raw: str) -> dict[str, int]:
+    """`chat=2000,sms=160` as {channel: characters}; a clear ValueError for anything else."""
+    limits: dict[str, int] = {}
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        channel, _, number = item.partition("=")
+        if not channel.strip() or not number.strip().isdigit() or int(number) < 1:
+            raise ValueError(f"ASSIST_CHANNEL_LIMITS: {item!r} is not channel=characters (for example chat=2000)")
+        limits[channel.strip().lower()] = int(number)
+    return limits
 
 
 def setting_names() -> tuple[str, ...]:
