@@ -43,7 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--index", type=Path, default=None)
     search.add_argument("--embeddings", default="")
     search.add_argument("--json", action="store_true")
-    sub.add_parser("prepare-models", help="export the bundled MiniLM to ONNX (fp32 and int8) once, offline")
+    sub.add_parser("prepare-models", help="build MiniLM's ONNX files (fp32 and int8) from the installed weights "
+                                         "once, offline and without torch, and check them")
     cal = sub.add_parser("calibrate", help="fit the answerability gate on labelled questions (JSONL: question, article_id)")
     cal.add_argument("questions", type=Path)
     cal.add_argument("--index", type=Path, default=None)
@@ -208,8 +209,14 @@ def run_restore(args, settings: Settings) -> int:
 def run_prepare_models(args, settings: Settings) -> int:
     from knowledge.embeddings import ensure_onnx_model
 
-    for quantized in (False, True):
-        print(f"ready: {ensure_onnx_model(quantized)}")
+    from knowledge.embeddings import EmbeddingError
+
+    try:
+        for quantized in (False, True):
+            print(f"ready: {ensure_onnx_model(quantized)}")
+    except EmbeddingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -1,0 +1,77 @@
+"""MiniLM's ONNX files are built from the installed weights without torch, checked by SHA-256 whenever they load,
+and every missing or damaged file is named in a clear error."""
+from __future__ import annotations
+
+import shutil
+import sys
+
+import numpy as np
+import pytest
+
+from knowledge import embeddings
+from knowledge.embeddings import EmbeddingError, OnnxEmbedder, ensure_onnx_model
+
+
+@pytest.fixture
+def model_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("ASSIST_MODEL_CACHE", str(tmp_path / "models"))
+    return tmp_path / "models"
+
+
+@pytest.fixture(scope="module")
+def built_models(tmp_path_factory):
+    """Both ONNX files, built once for this module in a folder of its own."""
+    folder = tmp_path_factory.mktemp("models")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ASSIST_MODEL_CACHE", str(folder))
+        yield ensure_onnx_model(False), ensure_onnx_model(True)
+
+
+def test_model_files_are_built_without_torch_and_embed_like_sentence_transformers(built_models, monkeypatch):
+    fp32, int8 = built_models
+    monkeypatch.setenv("ASSIST_MODEL_CACHE", str(fp32.parents[1]))
+    assert "torch" not in sys.modules and "transformers" not in sys.modules
+    texts = ["How do I return an item?", "I want to send a product back", "The weather in Busan is sunny"]
+
+    full, small = OnnxEmbedder(quantized=False).encode(texts), OnnxEmbedder(quantized=True).encode(texts)
+
+    assert full.shape == (3, 384) and np.allclose(np.linalg.norm(full, axis=1), 1.0, atol=1e-5)
+    assert full[0] @ full[1] > 0.5 > full[0] @ full[2]
+    assert min(float(a @ b) for a, b in zip(full, small)) > 0.95
+    assert (fp32.with_name("model.onnx.sha256").read_text().strip() == embeddings.file_sha256(fp32))
+
+
+def test_model_files_a_damaged_file_is_refused_by_name(built_models, model_cache):
+    _, int8 = built_models
+    folder = embeddings.onnx_model_folder()
+    shutil.copytree(int8.parent, folder)
+    with (folder / "model.int8.onnx").open("ab") as handle:
+        handle.write(b"\0")
+
+    with pytest.raises(EmbeddingError, match=r"model\.int8\.onnx is not the expected one .*prepare-models"):
+        ensure_onnx_model(True)
+
+
+def test_model_files_missing_weights_say_how_to_install_them(model_cache, monkeypatch, tmp_path):
+    monkeypatch.setattr(embeddings, "_weights_package_folder", lambda: tmp_path / "empty")
+
+    with pytest.raises(EmbeddingError, match=r"model\.safetensors.*missing.*--no-deps"):
+        ensure_onnx_model(False)
+
+
+def test_model_files_weights_that_are_not_the_known_ones_are_refused(model_cache, monkeypatch, tmp_path):
+    weights = tmp_path / "weights"
+    shutil.copytree(embeddings.bundled_model_path(), weights)
+    (weights / "config.json").write_text('{"hidden_size": 384}', encoding="utf-8")
+    monkeypatch.setattr(embeddings, "_weights_package_folder", lambda: weights)
+
+    with pytest.raises(EmbeddingError, match=r"config\.json is not the expected one"):
+        ensure_onnx_model(False)
+    assert not list(model_cache.rglob("*.onnx"))
+
+
+def test_model_files_torch_reference_without_the_extra_points_to_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)
+
+    with pytest.raises(EmbeddingError, match="requirements-dev.txt"):
+        embeddings.SentenceTransformerEmbedder()
