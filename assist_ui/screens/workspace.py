@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assist_ui import auth, context_panel, deps, i18n, queue_panel, render, reply, state
+from assist_ui import auth, context_panel, deps, i18n, queue_panel, render, reply, state, warmup
 from assist_ui.i18n import t
 from chains.models import model_name_of
 from chains.streaming import stream_assist
@@ -91,6 +91,7 @@ def render_ticket(stored: StoredTicket, user: User) -> None:
 
 def main() -> None:
     user = auth.require("agent")
+    warmup.wait_until_warm()
     if flash := state.pop_flash():
         getattr(st, flash[0])(flash[1])
     stored = deps.get_stored_tickets()

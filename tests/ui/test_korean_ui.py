@@ -59,6 +59,7 @@ def customer_phrases(ticket_id: str) -> list[str]:
 def interface_texts(at: AppTest) -> list[str]:
     """Every label and notice on the page that the interface writes (some with customer text inside)."""
     texts = [b.label for b in at.button] + [tab.label for tab in at.tabs] + [e.label for e in at.expander]
+    texts += [s.label for s in at.status]
     for kind in ("subheader", "header", "caption", "warning", "info", "error", "success"):
         texts += [e.value for e in getattr(at, kind)]
     for kind in ("text_area", "text_input", "selectbox"):

@@ -76,12 +76,30 @@ def test_workspace_blank_reply_is_refused_and_nothing_recorded(app_env):
     assert open_store(app_env).audit_events() == []
 
 
-def test_workspace_missing_index_says_how_to_build(app_env, monkeypatch, tmp_path):
+def test_workspace_missing_index_without_articles_says_how_to_build(app_env, monkeypatch, tmp_path):
     monkeypatch.setenv("ASSIST_INDEX_DIR", str(tmp_path / "no-index"))
+    monkeypatch.setenv("ASSIST_KB_DIR", str(tmp_path / "no-articles"))
     st.cache_resource.clear()
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     assert any("make index" in e.value for e in at.error)
+
+
+def test_workspace_first_start_builds_the_missing_index_while_warming_up(app_env, monkeypatch, tmp_path):
+    from knowledge.index import current_version
+
+    monkeypatch.setenv("ASSIST_INDEX_DIR", str(tmp_path / "fresh-index"))
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params["ticket"] = "T-1001"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+
+    assert current_version(tmp_path / "fresh-index")
+    [status] = at.status
+    assert status.label.startswith("Ready (") and status.state == "complete"
+    assert "Building the knowledge index from the articles…" in [m.value for m in status.markdown]
+    assert sum(b.label == "Use this draft" for b in at.button) == 3
 
 
 def test_audit_page_lists_sent_reply(app_env):
