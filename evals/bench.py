@@ -12,7 +12,7 @@ import argparse
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from evals.bench_common import (
@@ -53,11 +53,12 @@ class Plan:
     multilingual_texts: int = 256             # the multilingual model embeds ~15-37 texts/s: a sample, not the corpus
     audit_records: int = 100_000
     audit_runs: int = 20
+    startup: bool = True                      # fresh clones and `make run`: minutes, and a cold pip cache downloads
 
 
 QUICK = Plan(build_chunks=300, recall_queries=400, latency_queries=40, latency_runs=1, sizes=[1000, 5000],
              reindex_chunks=2000, reindex_runs=2, assist_rounds=2, llm_rounds=1, ttft_repeats=3, tickets=8,
-             multilingual_texts=64, audit_records=10_000, audit_runs=5)
+             multilingual_texts=64, audit_records=10_000, audit_runs=5, startup=False)
 
 
 def section(name: str, fn, *args, log=print):
@@ -131,6 +132,11 @@ def run(plan: Plan, data_dir: Path, quick: bool) -> dict:
                               **{k: assisted[k] for k in ("section_seconds", "load_1min_start_end") if k in assisted}}
     report["send"] = section("send", run_send)
     report["audit"] = section("audit", run_audit, plan.audit_records, plan.audit_runs)
+    with tempfile.TemporaryDirectory(prefix="bench-install-") as tmp:
+        report["install"] = section("install", run_child, "evals.bench_install", [], Path(tmp) / "install.json")
+        if plan.startup:
+            report["startup"] = section("startup", run_child, "evals.bench_startup", ["--cold"],
+                                        Path(tmp) / "startup.json", 5400)
     report["main_process_peak_rss_mb"] = peak_rss_mb()
     report["machine"]["load_average_at_end"] = load_average()
     report["cpu_seconds"] = cpu_seconds()
@@ -206,13 +212,29 @@ def send_lines(r: dict) -> list[str]:
             + (f"  ERROR {send['error']}" if "error" in send else "")]
 
 
+def install_lines(r: dict) -> list[str]:
+    """Summary lines for install and startup."""
+    inst, start = r.get("install", {}), r.get("startup", {})
+    warm, cold = start.get("warm_pip_cache", {}), start.get("cold_pip_cache", {})
+    lines = [f"install: {_get(inst, 'distributions')} distributions, {_get(inst, 'download_mib')} MiB to download, "
+             f"{_get(inst, 'unpacked_mib')} MiB unpacked, torch chain {_get(inst, 'torch_chain_in_set')}"
+             + (f"  ERROR {inst['error']}" if "error" in inst else "")]
+    if start:
+        lines.append(f"fresh clone make run healthy: warm pip cache {_get(warm, 'healthy_seconds')} s, cold "
+                     f"{_get(cold, 'healthy_seconds')} s; first ticket view {_get(warm, 'first_ticket_view_seconds')} s; "
+                     f"app after {_get(warm, 'tickets_opened')} tickets {_get(warm, 'app_after_all_tickets', 'rss_mb')} MB "
+                     f"(peak {_get(warm, 'app_after_all_tickets', 'peak_rss_mb')} MB)"
+                     + (f"  ERROR {start['error']}" if "error" in start else ""))
+    return lines
+
+
 def summary_lines(r: dict) -> list[str]:
     """A compact, readable digest of the report."""
     m = r["machine"]
     head = (f"bench ({r['mode']}) on {m['cores']} cores, Python {m['python']}, wall {r['wall_seconds']} s, "
             f"load average {m.get('load_average_at_start')} -> {m.get('load_average_at_end')}")
     return [head, *build_lines(r), *search_lines(r), *multilingual_lines(r.get("multilingual", {})), *assist_lines(r),
-            *send_lines(r), *audit_lines(r.get("audit", {}))]
+            *send_lines(r), *audit_lines(r.get("audit", {})), *install_lines(r)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -221,9 +243,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=Path("reports/bench.json"), help="where to write the report")
     parser.add_argument("--data-dir", type=Path, default=None, help="shared data folder (default ../shared/data)")
     parser.add_argument("--quick", action="store_true", help="small sizes for a smoke run (< 2 minutes)")
+    parser.add_argument("--no-startup", action="store_true", help="leave out the fresh-clone make run timings")
     args = parser.parse_args(argv)
     data_dir = args.data_dir or default_data_dir()
-    report = run(QUICK if args.quick else Plan(), data_dir, args.quick)
+    plan = QUICK if args.quick else Plan()
+    if args.no_startup:
+        plan = replace(plan, startup=False)
+    report = run(plan, data_dir, args.quick)
     write_json(args.json, report)
     print("\n".join(summary_lines(report)))
     print(f"report written to {args.json}")

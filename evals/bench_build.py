@@ -105,11 +105,14 @@ def run_builds(data_dir: Path, max_chunks: int, workdir: Path, log=print) -> tup
     section = {
         "corpus": _corpus_note(chunks, tokens, max_chunks), "backends": backends,
         "product_build_default_backend": _product_build(backends.get(DEFAULT_BACKEND, {})),
-        "vector_agreement": agreement(vectors), "runs": 1,
+        "vector_agreement": agreement(vectors), "runs": 1, "reference_backend": REFERENCE_BACKEND,
+        "torch_fp32": "measured" if "torch-fp32" in BACKENDS else "not installed (optional: make reference); "
+                      "the reference is onnx-fp32, the product's own fp32 model",
         "method": "One run per backend, each in a fresh process. The product's build_in_memory (chunk, embed, BM25, "
                   "FAISS) is run once; encode_seconds is the time inside embedder.encode (one call over all chunk "
-                  "search texts, batch 32; the model was loaded and warmed with one short text first). torch-fp32 is "
-                  "SentenceTransformerEmbedder: plain sentence-transformers encode, batch 32, normalised. peak_rss_mb "
+                  "search texts, batch 32; the model was loaded and warmed with one short text first). torch-fp32, when "
+                  "installed, is SentenceTransformerEmbedder: plain sentence-transformers encode, batch 32, normalised; "
+                  "speedup_vs_reference is against reference_backend. peak_rss_mb "
                   "is the child's VmHWM (imports, model, build). encode_cpu_seconds is the child's CPU time during the "
                   "encode (all threads); cpu_utilisation well below the core count means other processes competed "
                   "for the CPU, and chunks_per_cpu_second is then the steadier comparison.",

