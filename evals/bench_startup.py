@@ -45,12 +45,13 @@ def clean_env(pip_cache: Path | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if ".venv" not in p)
     if pip_cache is not None:
-        env["PIP_CACHE_DIR"] = str(pip_cache)
+        env["PIP_CACHE_DIR"] = str(pip_cache / "pip")
+        env["UV_CACHE_DIR"] = str(pip_cache / "uv")
     return env
 
 
 def server_processes(group: int) -> list[int]:
-    """Pids of the process group that run Streamlit."""
+    """Pids of the process group that run the app's server (Streamlit, directly or through assist_ui.serve)."""
     pids = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -58,7 +59,8 @@ def server_processes(group: int) -> list[int]:
             cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ")
         except OSError:
             continue
-        if int(fields[2]) == group and b"streamlit" in cmdline and b"make" not in cmdline.split(b" ")[0]:
+        if int(fields[2]) == group and (b"streamlit" in cmdline or b"assist_ui.serve" in cmdline) \
+                and b"make" not in cmdline.split(b" ")[0]:
             pids.append(int(stat.parent.name))
     return pids
 
@@ -94,11 +96,13 @@ def open_every_ticket(url: str, ticket_ids: list[str]) -> dict:
     return seconds
 
 
-def fresh_make_run(pip_cache: Path | None, browse: bool) -> dict:
-    """Clone the repository's HEAD into a new folder, `make run` there, and time it until the health check answers."""
+def fresh_make_run(pip_cache: Path | None, browse: bool, rev: str = "HEAD") -> dict:
+    """Clone the repository at `rev` into a new folder, `make run` there, and time it until the health check answers.
+    `pip_cache` (pip's and uv's) empty means a cold cache; None leaves the user's caches."""
     with tempfile.TemporaryDirectory(prefix="fresh-clone-") as tmp:
         clone, port = Path(tmp) / "assist", free_port()
         subprocess.run(["git", "clone", "--quiet", str(REPO_ROOT), str(clone)], check=True)
+        subprocess.run(["git", "-C", str(clone), "checkout", "--quiet", rev], check=True)
         log = (Path(tmp) / "make-run.log").open("w")
         started = time.perf_counter()
         proc = subprocess.Popen(["make", "run", f"PORT={port}"], cwd=clone, env=clean_env(pip_cache),
@@ -145,14 +149,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.bench_startup", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--cold", action="store_true", help="also time a cold pip cache (downloads everything)")
+    parser.add_argument("--rev", default="HEAD", help="the commit to clone (default HEAD), e.g. to compare a release")
     args = parser.parse_args(argv)
-    report = {"warm_pip_cache": fresh_make_run(None, browse=True),
-              "method": "git clone of HEAD into a new folder, `make run` (venv, pip install, model files, server) "
+    report = {"rev": subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", args.rev], text=True,
+                                    capture_output=True).stdout.strip(),
+              "warm_pip_cache": fresh_make_run(None, browse=True, rev=args.rev),
+              "method": "git clone of the commit into a new folder, `make run` (venv, install, model files, server) "
                         "until /_stcore/health answers 200; then headless Chromium opens every demo ticket by URL "
                         "and waits for its drafts; memory is the Streamlit process's VmRSS and VmHWM after that"}
     if args.cold:
         with tempfile.TemporaryDirectory(prefix="empty-pip-cache-") as cache:
-            report["cold_pip_cache"] = fresh_make_run(Path(cache), browse=False)
+            report["cold_pip_cache"] = fresh_make_run(Path(cache), browse=False, rev=args.rev)
     write_json(args.out, report)
     return 0
 
