@@ -37,10 +37,12 @@ reference: install
 index: install
 	$(BIN)/python -m knowledge build
 
-# The server answers at once; the app builds the demo index (when there is none) and loads its models in the
-# background, showing "warming up" meanwhile. Two malloc arenas instead of one per thread: ~40 MB less resident.
+# The demo index is built first when there is none (~30 s on a fresh clone, so the first ticket opens as fast as
+# before); then the server answers at once and loads its models in the background, showing "warming up"
+# meanwhile. Two malloc arenas instead of one per thread: ~40 MB less resident.
 run: export MALLOC_ARENA_MAX ?= 2
 run: install
+	$(BIN)/python -m knowledge build --if-missing
 	@echo "Tip: on a fresh database, '$(BIN)/python -m desk demo-seed' fills the Audit page and the lead report with labelled demo activity."
 	$(BIN)/python -m assist_ui.serve --server.headless true --server.address $(ADDRESS) --server.port $(PORT) \
 		--browser.gatherUsageStats false --server.fileWatcherType none
