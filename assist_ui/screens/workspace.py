@@ -107,6 +107,7 @@ def main() -> None:
     # ticket (its thread, drafts or buttons) stays on screen while the new one is prepared.
     with st.empty().container(key=f"ticket_view::{chosen.ticket.id}"):
         render_ticket(chosen, user)
+    warmup.release_freed_memory()
 
 
 main()
