@@ -3,13 +3,14 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 export PYTHONPATH := $(CURDIR)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 ADDRESS ?= 127.0.0.1
 PORT ?= 8501
 
-.PHONY: install reference run index lint-imports test test-unit test-ui test-integration browser-deps eval bench clean
+.PHONY: install test-deps reference run index lint-imports test test-unit test-ui test-integration browser-deps eval bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +29,12 @@ $(STAMP): requirements.txt requirements-models.txt | $(BIN)/python
 	touch $(STAMP)
 
 install: $(STAMP)
+
+$(TEST_STAMP): requirements-test.txt $(STAMP)
+	$(INSTALLER) -r requirements-test.txt
+	touch $(TEST_STAMP)
+
+test-deps: $(TEST_STAMP)
 
 # Optional: the PyTorch fp32 reference (make bench uses it when present; nothing else does). pip, not uv: pip also
 # reads local wheel folders where a CPU build of torch may lie.
@@ -55,27 +62,27 @@ browser-deps:
 		|| echo "warning: could not install chromium; browser tests will skip (or fail under CI=true)"; \
 	else echo "note: chromium/fonts-nanum missing and not root: browser tests will skip (or fail under CI=true)"; fi
 
-lint-imports: install
+lint-imports: test-deps
 	$(BIN)/lint-imports
 
-test: install browser-deps
+test: test-deps browser-deps
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest tests -q -ra
 
-test-unit: install
+test-unit: test-deps
 	$(BIN)/python -m pytest tests/unit -q
 
-test-ui: install
+test-ui: test-deps
 	$(BIN)/python -m pytest tests/ui -q
 
-test-integration: install browser-deps
+test-integration: test-deps browser-deps
 	$(BIN)/python -m pytest tests/integration -q -ra
 
 eval: install
 	mkdir -p reports
 	$(BIN)/python -m evals --data-dir ../shared/data --json reports/eval.json --markdown reports/eval.md
 
-bench: install
+bench: test-deps
 	mkdir -p reports
 	$(BIN)/python -m evals.bench --json reports/bench.json
 

