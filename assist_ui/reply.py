@@ -144,12 +144,6 @@ def render_reply_box(ticket: Ticket, agent: str, result: AssistResult | None) ->
     st.button(t("reply.send"), type="primary", key=f"send::{ticket.id}", on_click=send, args=(ticket, agent, result))
 
 
-def over_channel_limit(ticket: Ticket, text: str) -> tuple[int, int] | None:
-    """(length, limit) when the reply is longer than the ticket's channel takes in one message, else None."""
-    limit = deps.get_settings().reply_limit(ticket.channel)
-    return (len(text), limit) if limit is not None and len(text) > limit else None
-
-
 def render_length_check(ticket: Ticket) -> None:
     """Before Send: the reply's length against its channel's limit (ASSIST_CHANNEL_LIMITS), flagged when over."""
     text = st.session_state.get(state.reply_widget_key(ticket.id), "") or ""
@@ -157,10 +151,9 @@ def render_length_check(ticket: Ticket) -> None:
     if limit is None or not text:
         return
     channel = render.word("render.channel", ticket.channel)
-    over = over_channel_limit(ticket, text)
-    if over:
-        st.warning(t("reply.too_long_for_channel", length=f"{over[0]:,}", limit=f"{limit:,}", channel=channel,
-                     over=f"{over[0] - limit:,}"), icon=":material/straighten:")
+    if len(text) > limit:
+        st.warning(t("reply.too_long_for_channel", length=f"{len(text):,}", limit=f"{limit:,}", channel=channel,
+                     over=f"{len(text) - limit:,}"), icon=":material/straighten:")
     else:
         st.caption(t("reply.length", length=f"{len(text):,}", limit=f"{limit:,}", channel=channel))
 
