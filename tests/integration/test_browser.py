@@ -66,11 +66,16 @@ def streamlit_app(script: Path, cwd: Path, env: dict[str, str]):
         wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", proc)
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen, timeout: float = 10) -> None:
+    """Terminate a server process, killing it when it does not stop in time."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 
@@ -93,6 +98,8 @@ def test_browser_agent_page_shows_ticket_and_draft(app_server):
         page.goto(f"{app_server}/?ticket=T-1001", wait_until="domcontentloaded")
         page.get_by_text("Use this draft").first.wait_for(timeout=120_000)
         page.get_by_text("Offline engine").first.wait_for(timeout=30_000)
+        # the thread column is drawn after the assist panel: its reply box comes last
+        page.get_by_role("textbox", name="Your reply").wait_for(timeout=30_000)
         body = page.inner_text("body")
         page.screenshot(path=str(ARTIFACTS / "workspace.png"), full_page=True)
         browser.close()
@@ -126,6 +133,7 @@ def test_browser_after_an_account_exists_a_visitor_sees_only_the_sign_in_form(ap
         page.get_by_role("textbox", name="Password").fill("correct horse battery")
         page.get_by_role("button", name="Sign in").click()
         page.get_by_text("Use this draft").first.wait_for(timeout=120_000)
+        page.get_by_role("textbox", name="Your reply").wait_for(timeout=30_000)
         after = page.inner_text("body")
         browser.close()
     assert "Refund not received" not in before and "linen duvet" not in before, "no customer data before sign-in"

@@ -8,7 +8,7 @@ import sys
 import time
 
 from knowledge.index import current_version
-from tests.integration.test_browser import REPO, free_port, wait_healthy
+from tests.integration.test_browser import REPO, free_port, stop, wait_healthy
 
 
 def test_serve_answers_health_first_then_builds_the_missing_index_without_a_visitor(tmp_path):
@@ -33,8 +33,4 @@ def test_serve_answers_health_first_then_builds_the_missing_index_without_a_visi
         assert current_version(index), "the warm-up did not build the index"
         assert healthy_after < 30
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, timeout=15)
