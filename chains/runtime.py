@@ -6,7 +6,8 @@ from functools import lru_cache
 
 from chains.models import load_chat_model
 from chains.offline import OfflineChatModel
-from chains.offline.intent import IntentClassifier, load_examples
+from chains.offline.intent import IntentClassifier
+from chains.offline.intent_store import load_classifier
 from chains.pipeline import AssistDeps
 from chains.results import ResultCache
 from core.settings import Settings
@@ -18,8 +19,8 @@ INTENT_EMBEDDINGS = "onnx-fp32"  # short texts: the fp32 model is cheap here and
 
 @lru_cache(maxsize=2)
 def load_intent_classifier(embeddings: str = INTENT_EMBEDDINGS) -> IntentClassifier:
-    texts, labels = load_examples()
-    return IntentClassifier(load_embedder(embeddings)).fit(texts, labels)
+    """The shipped examples' classifier, fitted once (in a child process) and loaded from disk after that."""
+    return load_classifier(embeddings)
 
 
 def offline_engine() -> OfflineChatModel:

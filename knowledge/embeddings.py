@@ -194,22 +194,28 @@ def ensure_onnx_model(quantized: bool) -> Path:
     folder = onnx_model_folder()
     fp32, int8 = folder / "model.onnx", folder / "model.int8.onnx"
     target = int8 if quantized else fp32
-    if not _checksum_file(target).exists():
+    if not checksum_file(target).exists():
         folder.mkdir(parents=True, exist_ok=True)
-        if not _checksum_file(fp32).exists():
+        if not checksum_file(fp32).exists():
             _export_onnx(fp32)
         if quantized:
-            _quantize(verified(fp32, _checksum_file(fp32).read_text().strip()), int8)
-    return verified(target, _checksum_file(target).read_text().strip())
+            _quantize(verified(fp32, checksum_file(fp32).read_text().strip()), int8)
+    return verified(target, checksum_file(target).read_text().strip())
 
 
-def _checksum_file(model: Path) -> Path:
+def checksum_file(model: Path) -> Path:
     return model.with_name(model.name + ".sha256")
 
 
-def _seal(model: Path) -> None:
+def matches_checksum(path: Path) -> bool:
+    """Whether `path` was built completely and is unchanged since: its `.sha256` exists and agrees."""
+    checksum = checksum_file(path)
+    return path.is_file() and checksum.is_file() and checksum.read_text().strip() == file_sha256(path)
+
+
+def record_checksum(model: Path) -> None:
     """Record the SHA-256 of a file just built (written last: a file without one is rebuilt)."""
-    checksum = _checksum_file(model)
+    checksum = checksum_file(model)
     tmp = checksum.with_suffix(".tmp")
     tmp.write_text(file_sha256(model) + "\n", encoding="ascii")
     os.replace(tmp, checksum)
@@ -226,7 +232,7 @@ def _export_onnx(target: Path) -> None:
         export_fp32(weights, target)
     except ImportError as exc:
         raise EmbeddingError(f"Building the ONNX model needs `onnx` and `safetensors` ({exc}): run `make install`.") from exc
-    _seal(target)
+    record_checksum(target)
 
 
 def _quantize(source: Path, target: Path) -> None:
@@ -238,7 +244,7 @@ def _quantize(source: Path, target: Path) -> None:
     tmp = target.with_suffix(".tmp")
     quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8)
     os.replace(tmp, target)
-    _seal(target)
+    record_checksum(target)
 
 
 def _quiet_preprocessing_hint(record) -> bool:

@@ -3,8 +3,10 @@ fed to a logistic regression trained on labelled example utterances (the shipped
 from __future__ import annotations
 
 import json
+import os
+import re
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -23,6 +25,8 @@ KNN_WEIGHT = 0.4
 KNN_NEIGHBOURS = 10
 KNN_SHARPNESS = 10.0
 MEMO_SIZE = 512
+WORD_NGRAMS = (1, 2)
+CHAR_NGRAMS = (2, 5)
 
 
 @dataclass(frozen=True)
@@ -42,60 +46,180 @@ def load_examples(path: Path = EXAMPLES_FILE) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
+class NgramFeatures:
+    """Sublinear TF-IDF n-grams, L2-normalised: the transform of a fitted scikit-learn TfidfVectorizer (word 1-2 grams
+    or char_wb n-grams, lowercase), in numpy, so predicting needs no scikit-learn (which also imports pandas:
+    ~140 MB resident in the app). The features and their values equal the vectorizer's."""
+
+    WORD_PATTERN = re.compile(r"(?u)\b\w\w+\b")
+    WHITE_SPACES = re.compile(r"\s\s+")
+
+    def __init__(self, analyzer: str, ngram_range: tuple[int, int], terms: Sequence[str], idf: np.ndarray) -> None:
+        if analyzer not in ("word", "char_wb"):
+            raise ValueError(f"unsupported analyzer {analyzer!r}")
+        self.analyzer, self.ngram_range = analyzer, (int(ngram_range[0]), int(ngram_range[1]))
+        self.terms = list(terms)
+        self.vocabulary = {term: i for i, term in enumerate(self.terms)}
+        self.idf = np.asarray(idf, dtype=np.float64)
+
+    @classmethod
+    def from_vectorizer(cls, vectorizer) -> "NgramFeatures":
+        terms = [""] * len(vectorizer.vocabulary_)
+        for term, i in vectorizer.vocabulary_.items():
+            terms[i] = term
+        return cls(vectorizer.analyzer, vectorizer.ngram_range, terms, vectorizer.idf_)
+
+    def ngrams(self, text: str) -> list[str]:
+        text = text.lower()
+        return self._word_ngrams(text) if self.analyzer == "word" else self._char_wb_ngrams(text)
+
+    def _word_ngrams(self, text: str) -> list[str]:
+        words = self.WORD_PATTERN.findall(text)
+        low, high = self.ngram_range
+        return [" ".join(words[i:i + n]) for n in range(low, min(high, len(words)) + 1) for i in range(len(words) - n + 1)]
+
+    def _char_wb_ngrams(self, text: str) -> list[str]:
+        grams = []
+        low, high = self.ngram_range
+        for word in self.WHITE_SPACES.sub(" ", text).split():
+            padded = f" {word} "
+            for n in range(low, high + 1):
+                if n >= len(padded):  # a short word counts once, whole
+                    grams.append(padded)
+                    break
+                grams.extend(padded[i:i + n] for i in range(len(padded) - n + 1))
+        return grams
+
+    def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        indptr, indices, counts = [0], [], []
+        for text in texts:
+            row = Counter(self.vocabulary[g] for g in self.ngrams(text) if g in self.vocabulary)
+            columns = sorted(row)
+            indices.extend(columns)
+            counts.extend(row[c] for c in columns)
+            indptr.append(len(indices))
+        values = np.log(np.asarray(counts, dtype=np.float64)) + 1.0
+        values *= self.idf[np.asarray(indices, dtype=np.int64)]
+        matrix = sparse.csr_matrix((values, indices, indptr), shape=(len(texts), len(self.terms)), dtype=np.float64)
+        return _l2_rows(matrix)
+
+
+def _l2_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0.0] = 1.0
+    matrix.data /= np.repeat(norms, np.diff(matrix.indptr))
+    return matrix
+
+
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return scores / scores.sum(axis=1, keepdims=True)
+
+
+@dataclass
+class IntentModel:
+    """What fitting leaves: the two n-gram vocabularies, the regression's weights and the labelled example vectors."""
+
+    words: NgramFeatures
+    chars: NgramFeatures
+    classes: np.ndarray
+    coef: np.ndarray
+    intercept: np.ndarray
+    train_vectors: np.ndarray
+    train_classes: np.ndarray
+
+    def save(self, path: Path) -> None:
+        """Write to `path` atomically (a half-written file never replaces a good one)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part = path.with_name(path.name + ".part")
+        with open(part, "wb") as fh:
+            np.savez(fh, classes=self.classes.astype(str), coef=self.coef, intercept=self.intercept,
+                     train_vectors=self.train_vectors, train_classes=self.train_classes,
+                     word_terms=np.asarray(self.words.terms, dtype=str), word_idf=self.words.idf,
+                     char_terms=np.asarray(self.chars.terms, dtype=str), char_idf=self.chars.idf)
+        os.replace(part, path)
+
+    @classmethod
+    def load(cls, path: Path) -> "IntentModel":
+        with np.load(path, allow_pickle=False) as data:
+            return cls(words=NgramFeatures("word", WORD_NGRAMS, data["word_terms"].tolist(), data["word_idf"]),
+                       chars=NgramFeatures("char_wb", CHAR_NGRAMS, data["char_terms"].tolist(), data["char_idf"]),
+                       classes=data["classes"], coef=data["coef"], intercept=data["intercept"],
+                       train_vectors=data["train_vectors"], train_classes=data["train_classes"])
+
+
 class IntentClassifier:
-    def __init__(self, embedder: Embedder, c: float = REGULARISATION_C, embedding_weight: float = EMBEDDING_WEIGHT) -> None:
+    """Fitting uses scikit-learn; predicting uses only numpy and scipy.sparse, so a process that loads a saved
+    model (`IntentClassifier.load`) never imports scikit-learn."""
+
+    def __init__(self, embedder: Embedder, c: float = REGULARISATION_C, embedding_weight: float = EMBEDDING_WEIGHT,
+                 model: IntentModel | None = None) -> None:
         self.embedder = embedder
         self.c = c
         self.embedding_weight = embedding_weight
-        self._model = None
+        self.model = model
         self._memo: OrderedDict = OrderedDict()
         self._memo_lock = threading.Lock()
 
+    @classmethod
+    def load(cls, path: Path, embedder: Embedder) -> "IntentClassifier":
+        return cls(embedder, model=IntentModel.load(path))
+
     @property
     def labels(self) -> list[str]:
-        return [] if self._model is None else list(self._model.classes_)
+        return [] if self.model is None else [str(c) for c in self.model.classes]
 
     def fit(self, texts: Sequence[str], labels: Sequence[str], vectors: np.ndarray | None = None) -> "IntentClassifier":
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
-        self._words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(texts)
-        self._chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2).fit(texts)
-        self._memo.clear()
+        words = NgramFeatures.from_vectorizer(TfidfVectorizer(ngram_range=WORD_NGRAMS, sublinear_tf=True).fit(texts))
+        chars = NgramFeatures.from_vectorizer(
+            TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True, min_df=2).fit(texts))
         vectors = self.embedder.encode(list(texts)) if vectors is None else vectors
-        self._model = LogisticRegression(C=self.c, max_iter=3000).fit(self._features(texts, vectors), list(labels))
-        index = {label: i for i, label in enumerate(self._model.classes_)}
-        self._train_vectors = np.asarray(vectors, dtype=np.float32)
-        self._train_classes = np.asarray([index[label] for label in labels])
+        features = self._hstack(words.transform(texts), chars.transform(texts), vectors)
+        regression = LogisticRegression(C=self.c, max_iter=3000).fit(features, list(labels))
+        index = {label: i for i, label in enumerate(regression.classes_)}
+        self.model = IntentModel(words=words, chars=chars, classes=np.asarray(regression.classes_),
+                                 coef=regression.coef_, intercept=regression.intercept_,
+                                 train_vectors=np.asarray(vectors, dtype=np.float32),
+                                 train_classes=np.asarray([index[label] for label in labels]))
+        self._memo.clear()
         return self
+
+    def _hstack(self, words: sparse.csr_matrix, chars: sparse.csr_matrix, vectors: np.ndarray) -> sparse.csr_matrix:
+        return sparse.hstack([words, chars, sparse.csr_matrix(vectors * self.embedding_weight)]).tocsr()
+
+    def _regression_probabilities(self, features: sparse.csr_matrix) -> np.ndarray:
+        """The fitted LogisticRegression's predict_proba: softmax over classes, or the logistic for two classes."""
+        scores = np.asarray(features @ self.model.coef.T) + self.model.intercept
+        if scores.shape[1] == 1:
+            positive = 1.0 / (1.0 + np.exp(-scores[:, 0]))
+            return np.column_stack([1.0 - positive, positive])
+        return _softmax(scores)
 
     def _probabilities(self, texts: Sequence[str], vectors: np.ndarray | None) -> np.ndarray:
         """Regression probabilities blended with a similarity-weighted vote of the nearest examples."""
         vectors = self.embedder.encode(list(texts)) if vectors is None else vectors
-        probs = self._model.predict_proba(self._features(texts, vectors))
-        sims = np.asarray(vectors, dtype=np.float32) @ self._train_vectors.T
+        model = self.model
+        probs = self._regression_probabilities(
+            self._hstack(model.words.transform(texts), model.chars.transform(texts), vectors))
+        sims = np.asarray(vectors, dtype=np.float32) @ model.train_vectors.T
         k = min(KNN_NEIGHBOURS, sims.shape[1])
         votes = np.zeros_like(probs)
         for row, neighbours in enumerate(np.argpartition(-sims, k - 1, axis=1)[:, :k]):
-            np.add.at(votes[row], self._train_classes[neighbours], np.exp(KNN_SHARPNESS * sims[row, neighbours]))
+            np.add.at(votes[row], model.train_classes[neighbours], np.exp(KNN_SHARPNESS * sims[row, neighbours]))
         votes /= np.maximum(votes.sum(axis=1, keepdims=True), 1e-12)
         return (1 - KNN_WEIGHT) * probs + KNN_WEIGHT * votes
 
-    def _features(self, texts: Sequence[str], vectors: np.ndarray | None) -> sparse.csr_matrix:
-        vectors = self.embedder.encode(list(texts)) if vectors is None else vectors
-        return sparse.hstack(
-            [self._words.transform(texts), self._chars.transform(texts), sparse.csr_matrix(vectors * self.embedding_weight)]
-        ).tocsr()
-
     def predict(self, texts: Sequence[str], vectors: np.ndarray | None = None) -> list[IntentPrediction]:
-        if self._model is None:
+        if self.model is None:
             raise RuntimeError("IntentClassifier.predict called before fit")
         if not texts:
             return []
         probs = self._probabilities(texts, vectors)
         best = probs.argmax(axis=1)
-        return [IntentPrediction(str(self._model.classes_[i]), float(p[i])) for i, p in zip(best, probs)]
-
+        return [IntentPrediction(str(self.model.classes[i]), float(p[i])) for i, p in zip(best, probs)]
 
     def predict_weighted(self, segments: Sequence[tuple[str, float]]) -> IntentPrediction:
         """One label for several texts of a ticket (subject, first and latest message), averaging probabilities.
@@ -112,13 +236,13 @@ class IntentClassifier:
 
     def _predict_weighted(self, segments: Sequence[tuple[str, float]]) -> IntentPrediction:
         texts = [t for t, _ in segments if t.strip()]
-        if self._model is None or not texts:
+        if self.model is None or not texts:
             return IntentPrediction("other", 0.0)
         weights = np.asarray([w for t, w in segments if t.strip()], dtype=np.float64)
         probs = self._probabilities(texts, None)
         mean = (probs * weights[:, None]).sum(axis=0) / weights.sum()
         best = int(mean.argmax())
-        return IntentPrediction(str(self._model.classes_[best]), float(mean[best]))
+        return IntentPrediction(str(self.model.classes[best]), float(mean[best]))
 
 
 def nearest_centroid_predict(train_vectors: np.ndarray, train_labels: Sequence[str], vectors: np.ndarray) -> list[str]:
