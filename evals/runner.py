@@ -12,7 +12,7 @@ from typing import Callable
 from evals.context import INDEX_EMBEDDINGS, DatasetResult, EvalContext
 from evals.datasets import DEV, DatasetMissing
 
-PACKAGES = ("numpy", "scipy", "scikit-learn", "rouge-score", "nltk", "kiwipiepy", "onnxruntime", "tokenizers",
+PACKAGES = ("numpy", "scipy", "scikit-learn", "rouge-score", "nltk", "PyStemmer", "kiwipiepy", "onnxruntime", "tokenizers",
             "faiss-cpu", "langchain-core", "pydantic")
 
 

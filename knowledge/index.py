@@ -12,6 +12,7 @@ On disk an index root holds immutable versions and a CURRENT pointer that is swa
 from __future__ import annotations
 
 import json
+import logging
 import os
 import zipfile
 from dataclasses import dataclass, replace
@@ -27,7 +28,12 @@ from knowledge.lexical import BM25Index
 from knowledge.query import RetrievalQuery
 from knowledge.text import detect_language, lexical_tokens_batch
 
+log = logging.getLogger(__name__)
+
 FORMAT_VERSION = 1
+# Which lexical tokens the stored BM25 terms are: 2 = Porter stems from PyStemmer (1: nltk's Porter with its extensions).
+# An index with other tokens gets its BM25 terms recomputed from its chunks when it loads.
+LEXICAL_TOKENS = 2
 # A small k lets each ranker's first places count. The dense ranking's weight shrinks with the number of
 # turns averaged into the query vector (1/sqrt(turns)): one question embeds sharply, a long conversation
 # blurs, while BM25 gathers evidence from every turn (doc2dial dev: R@1 0.739, R@5 0.946 vs 0.728 / 0.941
@@ -68,6 +74,7 @@ class Manifest:
     format_version: int = FORMAT_VERSION
     gate: dict | None = None
     multilingual: dict | None = None  # {"model_id", "dim", "file"} of the second vector set; None in older indexes
+    lexical_tokens: int = LEXICAL_TOKENS
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, ensure_ascii=False, indent=1)
@@ -306,7 +313,9 @@ def current_version(root: Path) -> str | None:
 
 
 def read_manifest(folder: Path) -> Manifest:
-    return Manifest(**json.loads((folder / "manifest.json").read_text(encoding="utf-8")))
+    fields = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    fields.setdefault("lexical_tokens", 1)  # written before the field existed
+    return Manifest(**fields)
 
 
 def read_chunks(folder: Path) -> list[Chunk]:
@@ -368,6 +377,10 @@ def load_index(root: Path, embedder: Embedder, multilingual: MultilingualModel |
                                 "Rebuild it with `make index`.")
     if manifest.format_version != FORMAT_VERSION:
         raise IndexMissingError(f"The index at {folder} has format {manifest.format_version}; rebuild it with `make index`.")
+    if manifest.lexical_tokens != LEXICAL_TOKENS:
+        log.warning("the index at %s stores older lexical tokens; recomputing them (run `make index` to keep them)",
+                    folder)
+        bm25 = lexical_index(chunks)
     ranker, status = load_multilingual(folder, manifest, chunks, multilingual)
     return KnowledgeIndex(manifest, chunks, vectors, bm25, embedder, path=folder, multilingual=ranker,
                           multilingual_status=status)

@@ -77,14 +77,20 @@ _KIWI_LOCK = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _stemmer():
-    from nltk.stem.porter import PorterStemmer
+    # PyStemmer's Porter (C, ~1 MB) rather than nltk's: importing nltk's package also imports scikit-learn and pandas,
+    # ~200 MB resident in the app.
+    import Stemmer
 
-    return PorterStemmer()
+    return Stemmer.Stemmer("porter")
+
+
+_STEM_LOCK = threading.Lock()  # one PyStemmer object is not safe to share between threads
 
 
 @lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
-    return _stemmer().stem(word)
+    with _STEM_LOCK:
+        return _stemmer().stemWord(word)
 
 
 def english_tokens(text: str) -> list[str]:

@@ -92,6 +92,20 @@ def test_load_index_manifest_records_model_and_articles(tmp_path, fake_embedder)
     assert manifest.chunk_count == sum(len(chunk_article(a)) for a in small_kb())
 
 
+def test_load_index_recomputes_the_lexical_terms_of_an_index_written_with_older_tokens(tmp_path, fake_embedder):
+    build_articles(small_kb(), tmp_path, fake_embedder)
+    folder = tmp_path / "versions" / current_version(tmp_path)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["lexical_tokens"]  # as written before the field existed
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    BM25Index.build([["stale"] for _ in range(manifest["chunk_count"])]).save(folder)
+
+    loaded = load_index(tmp_path, fake_embedder)
+
+    assert loaded.manifest.lexical_tokens == 1
+    assert ranked(loaded, "dishwasher filter", "lexical")[0][0].startswith("dishwasher")
+
+
 def test_write_version_swap_keeps_old_readers_working_and_new_readers_see_new(tmp_path, fake_embedder):
     first_kb = small_kb()
     build_articles(first_kb, tmp_path, fake_embedder)
