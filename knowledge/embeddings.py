@@ -216,7 +216,7 @@ def matches_checksum(path: Path) -> bool:
 def record_checksum(model: Path) -> None:
     """Record the SHA-256 of a file just built (written last: a file without one is rebuilt)."""
     checksum = checksum_file(model)
-    tmp = checksum.with_suffix(".tmp")
+    tmp = checksum.with_name(f"{checksum.name}.{os.getpid()}.tmp")
     tmp.write_text(file_sha256(model) + "\n", encoding="ascii")
     os.replace(tmp, checksum)
 

@@ -129,9 +129,10 @@ class IntentModel:
     train_classes: np.ndarray
 
     def save(self, path: Path) -> None:
-        """Write to `path` atomically (a half-written file never replaces a good one)."""
+        """Write to `path` atomically (a half-written file never replaces a good one; two processes writing the same
+        model at once each write their own part file)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        part = path.with_name(path.name + ".part")
+        part = path.with_name(f"{path.name}.{os.getpid()}.part")
         with open(part, "wb") as fh:
             np.savez(fh, classes=self.classes.astype(str), coef=self.coef, intercept=self.intercept,
                      train_vectors=self.train_vectors, train_classes=self.train_classes,

@@ -93,6 +93,25 @@ def test_intent_model_saved_and_loaded_predicts_the_same(fake_embedder, tmp_path
     assert not list(tmp_path.glob("*.part"))
 
 
+def test_intent_model_save_by_two_processes_at_once_both_complete(fake_embedder, tmp_path, monkeypatch):
+    import chains.offline.intent as intent_module
+
+    target, model = tmp_path / "intent.npz", classifier(fake_embedder).model
+    real_savez, pids = np.savez, iter([1001, 1002])
+    monkeypatch.setattr(intent_module.os, "getpid", lambda: next(pids))
+
+    def savez_while_another_process_saves(fh, **arrays):
+        monkeypatch.setattr(intent_module.np, "savez", real_savez)
+        model.save(target)  # the second process finishes while the first is still writing
+        real_savez(fh, **arrays)
+
+    monkeypatch.setattr(intent_module.np, "savez", savez_while_another_process_saves)
+    model.save(target)
+
+    assert IntentClassifier.load(target, fake_embedder).labels == classifier(fake_embedder).labels
+    assert not list(tmp_path.glob("*.part"))
+
+
 def test_intent_model_key_changes_with_the_examples_and_the_embedding_model(tmp_path):
     first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     first.write_text('{"text": "refund please", "intent": "refund"}\n', encoding="utf-8")
