@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     # where things live (relative paths are resolved against ASSIST_HOME)
     index_dir: str = Field("var/index", alias="ASSIST_INDEX_DIR")
     model_cache: str = Field("var/models", alias="ASSIST_MODEL_CACHE")
-    embeddings: str = Field("onnx-int8", alias="ASSIST_EMBEDDINGS", description="onnx-int8, onnx-fp32 or torch-fp32")
+    embeddings: str = Field("onnx-int8", alias="ASSIST_EMBEDDINGS", description="onnx-int8, onnx-fp32, onnx-fp16 or torch-fp32")
     kb_dir: str = Field("", alias="ASSIST_KB_DIR", description="article folder the index is built from; empty = the demo KB")
     tickets_dir: str = Field("", alias="ASSIST_TICKETS_DIR", description="folder of ticket JSON files; empty = the demo tickets")
     data_dir: str = Field("../shared/data", alias="ASSIST_DATA_DIR", description="evaluation datasets (python -m evals, make bench)")

@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--index", type=Path, default=None)
     search.add_argument("--embeddings", default="")
     search.add_argument("--json", action="store_true")
-    sub.add_parser("prepare-models", help="build MiniLM's ONNX files (fp32 and int8) from the installed weights "
+    sub.add_parser("prepare-models", help="build MiniLM's ONNX files (fp32, int8 and fp16) from the installed weights "
                                          "once, offline and without torch, and check them")
     cal = sub.add_parser("calibrate", help="fit the answerability gate on labelled questions (JSONL: question, article_id)")
     cal.add_argument("questions", type=Path)
@@ -212,8 +212,8 @@ def run_prepare_models(args, settings: Settings) -> int:
     from knowledge.embeddings import EmbeddingError
 
     try:
-        for quantized in (False, True):
-            print(f"ready: {ensure_onnx_model(quantized)}")
+        for precision in ("fp32", "int8", "fp16"):
+            print(f"ready: {ensure_onnx_model(precision)}")
     except EmbeddingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

