@@ -1,4 +1,5 @@
-"""`python -m chains assist TICKET.json [--json]` prints the AssistResult for a ticket (a stable public interface)."""
+"""`python -m chains assist TICKET.json [--json]` prints the AssistResult for a ticket (a stable public interface);
+`python -m chains prepare-intent` fits the shipped intent model once, before the app starts (`make run` does)."""
 from __future__ import annotations
 
 import argparse
@@ -17,6 +18,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the AssistResult as JSON")
     run.add_argument("--index", type=Path, default=None, help="index folder (default: ASSIST_INDEX_DIR, var/index)")
     run.add_argument("--llm", default=None, help="override ASSIST_LLM (offline, openai:<model>, azure:<deployment>)")
+    sub.add_parser("prepare-intent", help="fit and save the intent model unless it is saved already")
     return parser
 
 
@@ -48,8 +50,23 @@ def render_text(result) -> str:
     return "\n".join(lines)
 
 
+def prepare_intent() -> int:
+    from chains.offline.intent_store import IntentModelError, prepare
+    from chains.runtime import INTENT_EMBEDDINGS
+    from knowledge.embeddings import EmbeddingError
+
+    try:
+        print(f"ready: {prepare(INTENT_EMBEDDINGS)}")
+    except (IntentModelError, EmbeddingError, OSError, ValueError) as exc:
+        print(terminal_safe(f"error: the intent model could not be fitted: {exc}"), file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "prepare-intent":
+        return prepare_intent()
     from chains.models import UnknownProviderError
     from chains.pipeline import assist
     from chains.runtime import build_deps

@@ -82,6 +82,16 @@ def load_classifier(backend: str, examples: Path = EXAMPLES_FILE) -> IntentClass
     return IntentClassifier.load(target, embedder)
 
 
+def prepare(backend: str, examples: Path = EXAMPLES_FILE) -> Path:
+    """The saved model for `examples`, fitted in this process now unless an intact one is there already (for a
+    command run before the app starts, so the app's warm-up only loads it)."""
+    target = model_path(examples, load_embedder(backend).model_id)
+    if not matches_checksum(target):
+        log.info("fitting the intent model into %s", target)
+        fit_and_save(backend, examples, target)
+    return target
+
+
 def main(argv: list[str] | None = None) -> int:
     backend, examples, target = sys.argv[1:] if argv is None else argv
     fit_and_save(backend, Path(examples), Path(target))

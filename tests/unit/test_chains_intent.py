@@ -166,3 +166,41 @@ def test_intent_store_reports_a_failed_fit_with_its_last_error_line(tmp_path, mo
 
     with pytest.raises(intent_store.IntentModelError, match="FileNotFoundError"):
         intent_store.fit_in_child("onnx-int8", missing, tmp_path / "intent.npz")
+
+
+def test_intent_store_prepare_command_fits_once_and_the_app_then_only_loads(tmp_path, monkeypatch):
+    from chains.runtime import INTENT_EMBEDDINGS
+    from knowledge.embeddings import onnx_model_folder
+
+    cache = tmp_path / "models"
+    cache.mkdir()
+    (cache / onnx_model_folder().name).symlink_to(onnx_model_folder(), target_is_directory=True)
+    env = dict(os.environ, ASSIST_MODEL_CACHE=str(cache), PYTHONPATH=str(REPO))
+
+    def prepare() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "chains", "prepare-intent"], env=env, cwd=REPO,
+                              capture_output=True, text=True, timeout=600)
+
+    first = prepare()
+    saved = list(cache.glob("intent-*.npz"))
+    written = saved[0].stat().st_mtime_ns
+    second = prepare()
+
+    assert first.returncode == 0 and second.returncode == 0, first.stderr[-2000:] + second.stderr[-2000:]
+    assert first.stdout.strip() == f"ready: {saved[0]}" == second.stdout.strip()
+    assert saved[0].stat().st_mtime_ns == written
+    monkeypatch.setenv("ASSIST_MODEL_CACHE", str(cache))
+    monkeypatch.setattr(intent_store, "fit_in_child", lambda *args: pytest.fail("fitted again"))
+    assert intent_store.load_classifier(INTENT_EMBEDDINGS).predict(["I want my money back"])[0].label
+
+
+def test_intent_store_prepare_command_says_why_a_fit_failed(tmp_path, monkeypatch, capsys):
+    from chains.__main__ import main
+
+    def unreadable(*_args):
+        raise OSError("examples.jsonl: permission denied")
+
+    monkeypatch.setattr(intent_store, "model_key", unreadable)
+
+    assert main(["prepare-intent"]) == 1
+    assert "the intent model could not be fitted: examples.jsonl: permission denied" in capsys.readouterr().err
