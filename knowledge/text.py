@@ -70,7 +70,7 @@ def _kiwi():
     # Without the multi-word dictionary (proper nouns of several words from WikiData, not a support desk's vocabulary)
     # Kiwi takes ~300 MB instead of ~490 MB. Allomorphs of endings (아/어, 았/었) are not merged: only content
     # morphemes are kept below, which merging never changes (the same tokens on 3,083 Korean texts), for ~14 MB less.
-    return Kiwi(num_workers=0, load_multi_dict=False, integrate_allomorph=False)  # 0: in the caller's thread
+    return Kiwi(num_workers=1, load_multi_dict=False, integrate_allomorph=False)
 
 
 _KIWI_LOCK = threading.Lock()
