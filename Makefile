@@ -46,9 +46,10 @@ index: install
 
 # The demo index is built first when there is none (~30 s on a fresh clone, so the first ticket opens as fast as
 # before), and the intent model is fitted meanwhile (once, ~10 s, instead of during the first ticket view); then
-# the server answers at once and loads its models in the background, showing "warming up" meanwhile. Two malloc arenas instead of one per thread: ~40 MB less resident. Blocks of 128 KB and more (model
-# loading, inference buffers) straight from the system and back to it when freed, instead of glibc's threshold that
-# grows to 32 MB and keeps them: peak ~100 MB lower, ~15 MB less resident after serving every demo ticket.
+# the server answers at once and loads its models in the background, showing "warming up" meanwhile. Two malloc
+# arenas instead of one per thread: ~40 MB less resident. Blocks of 128 KB and more (model loading, inference
+# buffers) straight from the system and back to it when freed, instead of glibc's threshold that grows to 32 MB and
+# keeps them: peak ~100 MB lower, ~15 MB less resident after serving every demo ticket.
 run: export MALLOC_ARENA_MAX ?= 2
 run: export MALLOC_MMAP_THRESHOLD_ ?= 131072
 run: install

@@ -275,8 +275,9 @@ def load_embedder(backend: str = "") -> Embedder:
 
 @lru_cache(maxsize=4)
 def _embedder_for(backend: str) -> Embedder:
-    if backend.startswith("onnx-") and backend[len("onnx-"):] in ONNX_FILES:
-        return OnnxEmbedder(precision=backend[len("onnx-"):])
+    precision = backend.removeprefix("onnx-")
+    if backend.startswith("onnx-") and precision in ONNX_FILES:
+        return OnnxEmbedder(precision=precision)
     if backend == "torch-fp32":
         return SentenceTransformerEmbedder()
     raise EmbeddingError(f"Unknown embedding backend {backend!r}: use onnx-int8, onnx-fp32, onnx-fp16 or torch-fp32.")

@@ -40,15 +40,16 @@ class _Graph:
 
     def weight(self, name: str, value: np.ndarray) -> str:
         """A float32 weight for the next node: stored as float16 and cast back here when weights are halved."""
-        if not self._halved(value):
-            return self.const(name, value)
-        return self.to_float(self.const(f"{name}_fp16", value.astype(np.float16)))
+        return self.to_float(self._half_const(name, value)) if self._halved(value) else self.const(name, value)
 
     def table(self, name: str, value: np.ndarray, indices: str) -> str:
         """Rows of an embedding table: looked up in float16 and only those rows cast, when weights are halved."""
         if not self._halved(value):
             return self.op("Gather", self.const(name, value), indices)
-        return self.to_float(self.op("Gather", self.const(f"{name}_fp16", value.astype(np.float16)), indices))
+        return self.to_float(self.op("Gather", self._half_const(name, value), indices))
+
+    def _half_const(self, name: str, value: np.ndarray) -> str:
+        return self.const(f"{name}_fp16", value.astype(np.float16))
 
     def to_float(self, x: str) -> str:
         return self.op("Cast", x, to=1)  # float32
