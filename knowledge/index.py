@@ -312,6 +312,15 @@ def current_version(root: Path) -> str | None:
         return None
 
 
+def live_model_id(root: Path) -> str | None:
+    """The embedding model of the live version under `root`; None when there is none or its manifest is unreadable."""
+    name = current_version(root)
+    try:
+        return read_manifest(root / "versions" / name).model_id if name else None
+    except (OSError, ValueError, TypeError):
+        return None
+
+
 def read_manifest(folder: Path) -> Manifest:
     fields = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     fields.setdefault("lexical_tokens", 1)  # written before the field existed

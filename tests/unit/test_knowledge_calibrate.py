@@ -117,6 +117,25 @@ def test_build_cli_if_missing_leaves_a_live_index_alone(tmp_path, demo_index_dir
     assert "already built" in capsys.readouterr().out
 
 
+def test_build_cli_if_missing_rebuilds_an_index_built_with_another_model(tmp_path, demo_index_dir, capsys):
+    from knowledge.index import live_model_id
+
+    root = tmp_path / "index"
+    shutil.copytree(demo_index_dir, root)
+    before = current_version(root)
+    manifest = root / "versions" / before / "manifest.json"
+    fields = json.loads(manifest.read_text(encoding="utf-8"))
+    manifest.write_text(json.dumps({**fields, "model_id": "sentence-transformers/all-MiniLM-L6-v2@onnx-int8"}),
+                        encoding="utf-8")
+
+    assert knowledge_main(["build", "--if-missing", "--index", str(root)]) == 0
+
+    out = capsys.readouterr().out
+    assert current_version(root) != before
+    assert "built with sentence-transformers/all-MiniLM-L6-v2@onnx-int8; rebuilding" in out
+    assert live_model_id(root).endswith("@onnx-int8-7bit")
+
+
 def test_calibrate_names_its_features_and_keeps_the_target_recall_of_its_questions(demo_index):
     from knowledge.calibrate import TARGET_RECALL
     from knowledge.gate import FEATURES, score

@@ -53,6 +53,27 @@ def test_model_files_half_weights_embed_as_the_fp32_model_in_half_the_file(built
     assert embeddings.load_embedder("onnx-fp16").model_id.endswith("@onnx-fp16")
 
 
+def test_model_files_int8_weights_keep_to_seven_bits(built_models):
+    # with the full signed 8-bit range, ONNX Runtime's int8 kernels saturate on CPUs without VNNI and the same text
+    # gets different vectors on different machines
+    import onnx
+    from onnx import numpy_helper
+
+    _, int8, _ = built_models
+    graph = onnx.load(str(int8)).graph
+    weights = [numpy_helper.to_array(t) for t in graph.initializer if t.data_type == onnx.TensorProto.INT8]
+
+    assert len(weights) >= 36  # every linear layer of the six transformer blocks
+    assert max(int(np.abs(w.astype(np.int16)).max()) for w in weights) <= 64
+
+
+def test_model_files_int8_vectors_have_their_own_model_id():
+    assert embeddings.backend_model_id("onnx-int8").endswith("@onnx-int8-7bit")
+    assert embeddings.backend_model_id("onnx-fp16").endswith("@onnx-fp16")
+    with pytest.raises(EmbeddingError, match="Unknown embedding backend 'onnx-fp8'"):
+        embeddings.backend_model_id("onnx-fp8")
+
+
 def test_model_files_an_unknown_precision_is_refused():
     with pytest.raises(EmbeddingError, match="Unknown ONNX precision 'fp8'"):
         ensure_onnx_model("fp8")
@@ -62,10 +83,10 @@ def test_model_files_a_damaged_file_is_refused_by_name(built_models, model_cache
     _, int8, _ = built_models
     folder = embeddings.onnx_model_folder()
     shutil.copytree(int8.parent, folder)
-    with (folder / "model.int8.onnx").open("ab") as handle:
+    with (folder / "model.int8-7bit.onnx").open("ab") as handle:
         handle.write(b"\0")
 
-    with pytest.raises(EmbeddingError, match=r"model\.int8\.onnx is not the expected one .*prepare-models"):
+    with pytest.raises(EmbeddingError, match=r"model\.int8-7bit\.onnx is not the expected one .*prepare-models"):
         ensure_onnx_model("int8")
 
 
