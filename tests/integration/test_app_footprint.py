@@ -1,5 +1,6 @@
 """What the app process loads to assist an English and a Korean ticket: none of the heavy libraries that only fitting
-and the evaluation need (scikit-learn, pandas, pyarrow, nltk ~350 MB resident together)."""
+and the evaluation need (scikit-learn, pandas, pyarrow, nltk ~350 MB resident together), and one MiniLM session shared
+by retrieval and intent (a second one is ~70 MB)."""
 from __future__ import annotations
 
 import os
@@ -21,6 +22,7 @@ tickets = {t.id: t for t in load_tickets(demo_tickets_dir())}
 deps = build_deps(load_settings())
 for ticket_id in ("T-1001", "T-1003"):
     assert assist(tickets[ticket_id], deps).drafts, ticket_id
+assert deps.offline.intent_classifier.embedder is deps.index.embedder, "intent and retrieval load two MiniLM sessions"
 print(",".join(sorted(set(sys.argv[1].split(",")) & {m.split(".")[0] for m in sys.modules})) or "none")
 """
 
