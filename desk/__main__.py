@@ -4,7 +4,8 @@
 `demo-seed` — demo activity for a fresh database; `report` — the lead report (ROI numbers);
 `export` — audit events as CSV or XLSX; `feedback export` — feedback as JSON lines;
 `baseline import` — historical handle times from a CSV; `import` — tickets from an export file;
-`tickets list` — the desk's tickets; `sync` — pull tickets from the connected helpdesk (Zendesk).
+`tickets list` — the desk's tickets; `sync` — pull tickets from the connected helpdesk (Zendesk);
+`migrate` — bring the database to the newest schema ahead of starting the app.
 
 Exit status: 0 done, 1 the request was refused (the message says why), 2 bad arguments.
 """
@@ -43,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     for action in ("disable", "enable"):
         users.add_parser(action, help=f"{action} an account").add_argument("name")
     sub.add_parser("keygen", help="print a new Fernet key for ASSIST_ENCRYPTION_KEY")
+    sub.add_parser("migrate", help="bring the database to the newest schema (opening it does the same; this does it "
+                                   "ahead, so the app starts without loading the migration tool)")
     purge = sub.add_parser("purge", help="remove reply and draft text older than ASSIST_RETENTION_DAYS")
     purge.add_argument("--older-than", type=_days, metavar="DAYS", help="days of text to keep (default ASSIST_RETENTION_DAYS)")
     purge.add_argument("--dry-run", action="store_true", help="count what would be removed, change nothing")
@@ -356,6 +359,14 @@ def _value(number: float | None) -> str:
     return "n/a" if number is None else f"{number:,}"
 
 
+def run_migrate(settings: Settings) -> str:
+    """Opening the store has migrated it; say where and to which revision."""
+    from desk.db import resolve_url, safe_url
+    from desk.migrate import SCHEMA_HEAD
+
+    return f"desk database at schema {SCHEMA_HEAD}: {safe_url(resolve_url(settings.database_url_value(), settings))}"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "keygen":
@@ -381,6 +392,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(run_privacy(args, store, settings))
             elif args.command in ("import", "tickets", "sync"):
                 print(run_intake(args, store, settings))
+            elif args.command == "migrate":
+                print(run_migrate(settings))
             else:
                 print(run_lead(args, store, settings))
     except (AccountError, StoreError, UnknownCustomer, ValueError) as exc:

@@ -6,7 +6,6 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 
-from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine, Insert, Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
@@ -17,7 +16,7 @@ from core.types import AuditEvent, Message, TicketStatus
 from desk import outbox, tables
 from desk.db import StoreError, create_store_engine, resolve_url, safe_url, scrub_error
 from desk.encryption import NO_ENCRYPTION, EncryptionKeyError, TextCipher, cipher_from_settings, is_sealed
-from desk.migrate import upgrade_to_head
+from desk.migrate import MigrationError, upgrade_to_head
 from desk.records import (
     DEFAULT_STALE_AFTER, ChosenSuggestion, InvalidField, OutboxEntry, OutboxStatus, OutgoingReply,
     WorkingState, check_row, new_idempotency_key,
@@ -55,7 +54,7 @@ def open_store(url: str | URL | None = None, settings: Settings | None = None) -
     except EncryptionKeyError:
         engine.dispose()
         raise
-    except (SQLAlchemyError, CommandError, OSError) as exc:
+    except (SQLAlchemyError, MigrationError, OSError) as exc:
         if engine is not None:
             engine.dispose()
         message = f"cannot open the desk store at {safe_url(resolved)}: {_first_line(exc)}"

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
@@ -14,7 +16,7 @@ from sqlalchemy import Engine
 
 from core.types import AuditEvent
 from desk.db import StoreError, resolve_url, safe_url
-from desk.migrate import alembic_config
+from desk.migrate import SCHEMA_HEAD, alembic_config
 from desk.records import ChosenSuggestion, InvalidField
 from desk.store import DeskStore, open_store
 
@@ -61,6 +63,26 @@ def test_open_store_reopens_an_already_migrated_database(store, db_url):
     store.save_working_draft("T-1", "alex", "kept")
     with open_store(db_url) as reopened:
         assert reopened.working_draft("T-1", "alex") == "kept"
+
+
+def test_migrate_schema_head_is_the_newest_migration():
+    assert SCHEMA_HEAD == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def test_migrate_up_to_date_database_opens_without_loading_alembic(store, db_url):
+    script = ("import sys\nfrom desk.store import open_store\n"
+              f"open_store({db_url!r}).dispose()\nprint('alembic' in sys.modules)")
+    opened = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert opened.stdout.strip() == "False"
+
+
+def test_migrate_unknown_revision_is_refused_with_a_message(store, db_url):
+    engine = create_engine(db_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    with pytest.raises(StoreError, match=r"cannot open the desk store .*9999"):
+        open_store(db_url)
 
 
 def test_open_store_concurrent_opens_migrate_once(db_url):
