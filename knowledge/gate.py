@@ -59,9 +59,8 @@ def _as_query(query: RetrievalQuery | str) -> RetrievalQuery:
 def _idf(index) -> tuple[dict[str, int], np.ndarray]:
     cached = getattr(index, "_gate_idf", None)
     if cached is None:
-        weights = index.bm25.weights.tocsc()
-        n = max(weights.shape[0], 1)
-        df = np.diff(weights.indptr).astype(np.float64)
+        n = max(index.bm25.size, 1)
+        df = index.bm25.document_frequencies().astype(np.float64)
         cached = (index.bm25.vocab, np.log1p((n - df + 0.5) / (df + 0.5)))
         index._gate_idf = cached
     return cached

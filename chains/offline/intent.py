@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-from scipy import sparse
 
 from knowledge.embeddings import Embedder
 
@@ -90,25 +89,26 @@ class NgramFeatures:
                 grams.extend(padded[i:i + n] for i in range(len(padded) - n + 1))
         return grams
 
-    def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        indptr, indices, counts = [0], [], []
+    def rows(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each text's features as (column indices in ascending order, L2-normalised values)."""
+        rows = []
         for text in texts:
-            row = Counter(self.vocabulary[g] for g in self.ngrams(text) if g in self.vocabulary)
-            columns = sorted(row)
-            indices.extend(columns)
-            counts.extend(row[c] for c in columns)
-            indptr.append(len(indices))
-        values = np.log(np.asarray(counts, dtype=np.float64)) + 1.0
-        values *= self.idf[np.asarray(indices, dtype=np.int64)]
-        matrix = sparse.csr_matrix((values, indices, indptr), shape=(len(texts), len(self.terms)), dtype=np.float64)
-        return _l2_rows(matrix)
+            counts = Counter(self.vocabulary[g] for g in self.ngrams(text) if g in self.vocabulary)
+            columns = np.asarray(sorted(counts), dtype=np.int64)
+            values = (np.log(np.asarray([counts[c] for c in columns], dtype=np.float64)) + 1.0) * self.idf[columns]
+            norm = float(np.sqrt(values @ values))
+            rows.append((columns, values / norm if norm else values))
+        return rows
 
+    def transform(self, texts: Sequence[str]):
+        """The rows as a scipy CSR matrix, as the vectorizer's transform returns them (for fitting)."""
+        from scipy import sparse
 
-def _l2_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    norms[norms == 0.0] = 1.0
-    matrix.data /= np.repeat(norms, np.diff(matrix.indptr))
-    return matrix
+        rows = self.rows(texts)
+        indptr = np.concatenate([[0], np.cumsum([len(columns) for columns, _ in rows])]).astype(np.int64)
+        indices = np.concatenate([columns for columns, _ in rows] or [np.zeros(0, np.int64)])
+        values = np.concatenate([values for _, values in rows] or [np.zeros(0)])
+        return sparse.csr_matrix((values, indices, indptr), shape=(len(texts), len(self.terms)), dtype=np.float64)
 
 
 def _softmax(scores: np.ndarray) -> np.ndarray:
@@ -150,8 +150,8 @@ class IntentModel:
 
 
 class IntentClassifier:
-    """Fitting uses scikit-learn; predicting uses only numpy and scipy.sparse, so a process that loads a saved
-    model (`IntentClassifier.load`) never imports scikit-learn."""
+    """Fitting uses scikit-learn and scipy.sparse; predicting uses only numpy, so a process that loads a saved
+    model (`IntentClassifier.load`) imports neither (together ~150 MB resident)."""
 
     def __init__(self, embedder: Embedder, c: float = REGULARISATION_C, embedding_weight: float = EMBEDDING_WEIGHT,
                  model: IntentModel | None = None) -> None:
@@ -188,12 +188,23 @@ class IntentClassifier:
         self._memo.clear()
         return self
 
-    def _hstack(self, words: sparse.csr_matrix, chars: sparse.csr_matrix, vectors: np.ndarray) -> sparse.csr_matrix:
+    def _hstack(self, words, chars, vectors: np.ndarray):
+        """The regression's design matrix: word n-grams, character n-grams, then the weighted embedding."""
+        from scipy import sparse
+
         return sparse.hstack([words, chars, sparse.csr_matrix(vectors * self.embedding_weight)]).tocsr()
 
-    def _regression_probabilities(self, features: sparse.csr_matrix) -> np.ndarray:
-        """The fitted LogisticRegression's predict_proba: softmax over classes, or the logistic for two classes."""
-        scores = np.asarray(features @ self.model.coef.T) + self.model.intercept
+    def _regression_probabilities(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+        """The fitted LogisticRegression's predict_proba on the texts' features, computed from the n-gram rows and
+        the embedding without building the sparse design matrix: softmax over classes, or the logistic for two."""
+        model = self.model
+        n_words, n_chars = len(model.words.terms), len(model.chars.terms)
+        dense = model.coef[:, n_words + n_chars:]
+        scores = (np.asarray(vectors, dtype=np.float64) * self.embedding_weight) @ dense.T + model.intercept
+        for row, ((words, word_values), (chars, char_values)) in enumerate(
+                zip(model.words.rows(texts), model.chars.rows(texts))):
+            columns = np.concatenate([words, chars + n_words])
+            scores[row] += model.coef[:, columns] @ np.concatenate([word_values, char_values])
         if scores.shape[1] == 1:
             positive = 1.0 / (1.0 + np.exp(-scores[:, 0]))
             return np.column_stack([1.0 - positive, positive])
@@ -203,8 +214,7 @@ class IntentClassifier:
         """Regression probabilities blended with a similarity-weighted vote of the nearest examples."""
         vectors = self.embedder.encode(list(texts)) if vectors is None else vectors
         model = self.model
-        probs = self._regression_probabilities(
-            self._hstack(model.words.transform(texts), model.chars.transform(texts), vectors))
+        probs = self._regression_probabilities(texts, vectors)
         sims = np.asarray(vectors, dtype=np.float32) @ model.train_vectors.T
         k = min(KNN_NEIGHBOURS, sims.shape[1])
         votes = np.zeros_like(probs)

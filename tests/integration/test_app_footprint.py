@@ -1,6 +1,6 @@
 """What the app process loads to assist an English and a Korean ticket: none of the heavy libraries that only fitting
-and the evaluation need (scikit-learn, pandas, pyarrow, nltk ~350 MB resident together), and one MiniLM session shared
-by retrieval and intent (a second one is ~70 MB)."""
+and the evaluation need (scikit-learn, pandas, pyarrow, nltk ~350 MB resident together; scipy ~14 MB more), and one
+MiniLM session shared by retrieval and intent (a second one is ~70 MB)."""
 from __future__ import annotations
 
 import os
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-ONLY_FOR_FITTING_AND_EVALUATION = ("sklearn", "pandas", "pyarrow", "nltk", "torch", "transformers")
+ONLY_FOR_FITTING_AND_EVALUATION = ("sklearn", "scipy", "pandas", "pyarrow", "nltk", "torch", "transformers")
 ASSIST_TWO_TICKETS = """
 import sys
 from chains.pipeline import assist

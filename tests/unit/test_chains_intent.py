@@ -64,8 +64,8 @@ def test_intent_classifier_probabilities_equal_logistic_regression_predict_proba
     query_features = model._hstack(words.transform(queries), chars.transform(queries), fake_embedder.encode(queries))
 
     assert model.labels == list(regression.classes_)
-    assert np.allclose(model._regression_probabilities(query_features), regression.predict_proba(query_features),
-                       atol=1e-9)
+    assert np.allclose(model._regression_probabilities(queries, fake_embedder.encode(queries)),
+                       regression.predict_proba(query_features), atol=1e-9)
 
 
 def test_intent_classifier_two_labels_use_the_logistic_like_scikit_learn(fake_embedder):
@@ -77,7 +77,8 @@ def test_intent_classifier_two_labels_use_the_logistic_like_scikit_learn(fake_em
                              fake_embedder.encode(TEXTS))
     regression = LogisticRegression(C=model.c, max_iter=3000).fit(features, labels)
 
-    assert np.allclose(model._regression_probabilities(features), regression.predict_proba(features), atol=1e-9)
+    assert np.allclose(model._regression_probabilities(TEXTS, fake_embedder.encode(TEXTS)),
+                       regression.predict_proba(features), atol=1e-9)
 
 
 def test_intent_model_saved_and_loaded_predicts_the_same(fake_embedder, tmp_path):
