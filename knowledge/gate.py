@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.types import Hit
+from knowledge.lexical import bm25_idf
 from knowledge.query import RetrievalQuery
 from knowledge.text import lexical_tokens_batch
 
@@ -59,9 +60,8 @@ def _as_query(query: RetrievalQuery | str) -> RetrievalQuery:
 def _idf(index) -> tuple[dict[str, int], np.ndarray]:
     cached = getattr(index, "_gate_idf", None)
     if cached is None:
-        n = max(index.bm25.size, 1)
         df = index.bm25.document_frequencies().astype(np.float64)
-        cached = (index.bm25.vocab, np.log1p((n - df + 0.5) / (df + 0.5)))
+        cached = (index.bm25.vocab, bm25_idf(df, max(index.bm25.size, 1)))
         index._gate_idf = cached
     return cached
 

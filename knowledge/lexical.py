@@ -47,12 +47,12 @@ class BM25Index:
         lengths = np.asarray([len(t) for t in token_lists], dtype=np.float32)
         avg = float(lengths.mean()) if n_docs else 1.0
         df = np.bincount(cols_a, minlength=n_terms).astype(np.float32)
-        idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
+        idf = bm25_idf(df, n_docs)
         norm = k1 * (1 - b + b * lengths / max(avg, 1e-9))
-        weights = idf[cols_a] * tf * (k1 + 1) / (tf + norm[rows_a]) if len(tf) else tf
+        weights = idf[cols_a] * tf * (k1 + 1) / (tf + norm[rows_a])
         order = np.lexsort((rows_a, cols_a))
         column_starts = np.concatenate([[0], np.cumsum(df.astype(np.int64))])
-        return cls(vocab, weights[order].astype(np.float32), rows_a[order], column_starts, n_docs)
+        return cls(vocab, weights[order], rows_a[order], column_starts, n_docs)
 
     def scores(self, query_weights: Mapping[str, float]) -> np.ndarray:
         """BM25 score of every chunk for weighted query terms (unknown terms are ignored)."""
@@ -81,6 +81,11 @@ class BM25Index:
             values, rows, starts, shape = stored["data"], stored["indices"], stored["indptr"], stored["shape"]
         vocab = json.loads((folder / "bm25_vocab.json").read_text(encoding="utf-8"))
         return cls(vocab, values, rows, starts, int(shape[0]))
+
+
+def bm25_idf(document_frequencies: np.ndarray, n_docs: int) -> np.ndarray:
+    """BM25's inverse document frequency of each term (in the dtype of `document_frequencies`)."""
+    return np.log1p((n_docs - document_frequencies + 0.5) / (document_frequencies + 0.5))
 
 
 def _term_counts(tokens: list[str]) -> dict[str, int]:
